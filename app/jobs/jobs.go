@@ -1,0 +1,197 @@
+// Package jobs runs Modelsmith's background work — imports now, training and
+// retraining later — as persisted jobs: each has a row in the workspace's jobs
+// table that records its owner process, progress, outcome, CPU time and peak
+// memory, and each can be cancelled through its context.
+//
+// It imports storage for the job rows and nothing above it (no app, no views,
+// no Fyne).
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/metrics"
+	"sync"
+	"time"
+
+	"modelsmith/storage"
+)
+
+// Job statuses, as stored in the jobs table.
+const (
+	Queued      = "queued"
+	Running     = "running"
+	Succeeded   = "succeeded"
+	Failed      = "failed"
+	Cancelled   = "cancelled"
+	Interrupted = "interrupted"
+)
+
+// Progress is one report from running work.
+type Progress struct {
+	JobID    int64
+	Stage    string  // short, e.g. "reading", "profiling", "storing"
+	Fraction float64 // 0..1 of the whole job; -1 when not known
+	Message  string  // for people: "read 12.5 of 40.1 MB"
+}
+
+// Reporter is what a job's function uses to report progress.
+type Reporter func(stage string, fraction float64, message string)
+
+// Runner runs jobs for one workspace and one process.
+type Runner struct {
+	ws    *storage.Workspace
+	owner Owner
+
+	mu      sync.Mutex
+	cancels map[int64]context.CancelFunc
+}
+
+// NewRunner returns a runner that records jobs in ws as owned by this process.
+func NewRunner(ws *storage.Workspace) *Runner {
+	return &Runner{ws: ws, owner: Self(), cancels: map[int64]context.CancelFunc{}}
+}
+
+// persistEvery bounds how often progress is written to the workspace: often
+// enough for another process (the GUI watching a CLI import) to follow, rarely
+// enough to cost nothing.
+const persistEvery = 500 * time.Millisecond
+
+// Run runs fn as a job of the given kind and waits for it. The job row is
+// created as running, updated with progress, and finished as succeeded, failed
+// or cancelled. onProgress, if not nil, receives every report synchronously, on
+// the goroutine that calls the Reporter. result is stored as the job's result
+// (JSON text) when fn succeeds.
+func (r *Runner) Run(ctx context.Context, kind, title string, onProgress func(Progress),
+	fn func(ctx context.Context, report Reporter) (result string, err error)) (int64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	now := time.Now().UTC()
+	job := storage.Job{
+		Kind: kind, Title: title, Status: Running, StartedAt: now,
+		OwnerPID: r.owner.PID, OwnerStart: r.owner.Start, OwnerHost: r.owner.Host,
+	}
+	if err := r.ws.Update(ctx, func(tx *storage.Tx) error { return tx.InsertJob(&job) }); err != nil {
+		return 0, fmt.Errorf("start %s job: %w", kind, err)
+	}
+	r.mu.Lock()
+	r.cancels[job.ID] = cancel
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.cancels, job.ID)
+		r.mu.Unlock()
+	}()
+
+	usage := startUsage()
+	var lastPersist time.Time
+	report := func(stage string, fraction float64, message string) {
+		usage.sample()
+		if onProgress != nil {
+			onProgress(Progress{JobID: job.ID, Stage: stage, Fraction: fraction, Message: message})
+		}
+		if time.Since(lastPersist) < persistEvery {
+			return
+		}
+		lastPersist = time.Now()
+		job.Progress, job.Message = max(fraction, 0), message
+		// Progress rows are best effort: a busy workspace must not fail the job.
+		_ = r.ws.Update(ctx, func(tx *storage.Tx) error { return tx.UpdateJob(job) })
+	}
+
+	result, err := fn(ctx, report)
+
+	job.FinishedAt = time.Now().UTC()
+	job.CPUSeconds, job.PeakMemoryBytes = usage.finish()
+	switch {
+	case err == nil:
+		job.Status, job.Progress, job.Result, job.Message = Succeeded, 1, result, "done"
+	case errors.Is(err, context.Canceled):
+		job.Status, job.Error = Cancelled, err.Error()
+	default:
+		job.Status, job.Error = Failed, err.Error()
+	}
+	// The job's own context may be cancelled; its final row must still be written.
+	if uerr := r.ws.Update(context.WithoutCancel(ctx), func(tx *storage.Tx) error { return tx.UpdateJob(job) }); uerr != nil && err == nil {
+		err = fmt.Errorf("record end of %s job: %w", kind, uerr)
+	}
+	return job.ID, err
+}
+
+// Cancel asks the running job with that id to stop; it reports whether this
+// runner runs such a job.
+func (r *Runner) Cancel(id int64) bool {
+	r.mu.Lock()
+	cancel, ok := r.cancels[id]
+	r.mu.Unlock()
+	if ok {
+		cancel()
+	}
+	return ok
+}
+
+// RecoverInterrupted marks as interrupted every job left running or queued by
+// a process that is no longer alive, and returns them. Jobs of live processes
+// (another window, a CLI import under way) are left alone.
+func RecoverInterrupted(ctx context.Context, ws *storage.Workspace) ([]storage.Job, error) {
+	var marked []storage.Job
+	err := ws.Update(ctx, func(tx *storage.Tx) error {
+		for _, status := range []string{Running, Queued} {
+			jobs, err := tx.JobsWithStatus(status)
+			if err != nil {
+				return err
+			}
+			for _, j := range jobs {
+				owner := Owner{PID: j.OwnerPID, Start: j.OwnerStart, Host: j.OwnerHost}
+				if owner.Alive() {
+					continue
+				}
+				j.Status = Interrupted
+				j.Error = fmt.Sprintf("the process that ran it (%s) ended before the job finished", owner)
+				j.FinishedAt = time.Now().UTC()
+				if err := tx.UpdateJob(j); err != nil {
+					return err
+				}
+				marked = append(marked, j)
+			}
+		}
+		return nil
+	})
+	return marked, err
+}
+
+// usage measures the CPU time and the peak live heap of the process while a
+// job runs. With several jobs at once the figures are the process's, which is
+// what a user pays for; the GUI runs one heavy job at a time.
+type usage struct {
+	samples  []metrics.Sample
+	startCPU float64
+	peakHeap uint64
+}
+
+func startUsage() *usage {
+	u := &usage{samples: []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}}
+	u.startCPU, _ = u.read()
+	return u
+}
+
+func (u *usage) read() (cpu float64, heap uint64) {
+	metrics.Read(u.samples)
+	if s := u.samples[0]; s.Value.Kind() == metrics.KindUint64 {
+		heap = s.Value.Uint64()
+	}
+	return processCPUSeconds(), heap
+}
+
+func (u *usage) sample() {
+	_, heap := u.read()
+	u.peakHeap = max(u.peakHeap, heap)
+}
+
+func (u *usage) finish() (cpuSeconds float64, peakBytes int64) {
+	cpu, heap := u.read()
+	u.peakHeap = max(u.peakHeap, heap)
+	return max(cpu-u.startCPU, 0), int64(u.peakHeap)
+}
