@@ -275,6 +275,9 @@ func (tx *Tx) Chunks(datasetID int64, column int, rowFrom, rowTo int64) ([]Chunk
 	if err := tx.readable(); err != nil {
 		return nil, err
 	}
+	if rowTo <= rowFrom {
+		return nil, nil
+	}
 	rows, err := tx.query(`SELECT chunk_index, row_start, row_count, data FROM dataset_chunks
 		WHERE dataset_id = ? AND column_position = ? AND row_start < ? AND row_start + row_count > ?
 		ORDER BY chunk_index`, datasetID, column, rowTo, rowFrom)

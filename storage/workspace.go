@@ -153,7 +153,10 @@ func dsn(path string, params ...string) string {
 
 // probe decides whether the existing, non-empty file at path may be opened as
 // a workspace, without changing it: it reads the header, then asks SQLite
-// through a read-only connection that sets no pragma with a lasting effect.
+// through a query_only connection that sets no pragma with a lasting effect.
+// Not mode=ro: a read-only connection to a WAL-mode file creates the -wal and
+// -shm files and cannot remove them when it closes; a read-write connection
+// that writes nothing removes them and leaves the file's bytes as they were.
 func probe(ctx context.Context, path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -169,11 +172,12 @@ func probe(ctx context.Context, path string) error {
 		return fmt.Errorf("%w: %s is not an SQLite database", ErrNotWorkspace, path)
 	}
 
-	db, err := sql.Open("sqlite", dsn(path, "mode=ro"))
+	db, err := sql.Open("sqlite", dsn(path, "_pragma=query_only(1)"))
 	if err != nil {
 		return fmt.Errorf("storage: open %s: %w", path, err)
 	}
 	defer db.Close()
+	db.SetMaxOpenConns(1)
 	var appID, version, tables int64
 	err = db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID)
 	if err == nil {
