@@ -108,6 +108,14 @@ BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be deleted');
 END;
 
+-- INSERT OR REPLACE would delete the old row without firing the DELETE trigger
+-- (recursive_triggers is off), so an insert may not reuse an id.
+CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log
+WHEN EXISTS (SELECT 1 FROM audit_log WHERE id = NEW.id)
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be replaced');
+END;
+
 -- Workspace-wide key/value settings.
 CREATE TABLE settings (
     key        TEXT PRIMARY KEY CHECK (key <> ''),
