@@ -86,22 +86,17 @@ func (r *Runner) Run(ctx context.Context, kind, title string, onProgress func(Pr
 	}()
 
 	usage := startUsage()
-	var lastPersist time.Time
+	persist := startPersister(ctx, r.ws, job)
 	report := func(stage string, fraction float64, message string) {
 		usage.sample()
 		if onProgress != nil {
 			onProgress(Progress{JobID: job.ID, Stage: stage, Fraction: fraction, Message: message})
 		}
-		if time.Since(lastPersist) < persistEvery {
-			return
-		}
-		lastPersist = time.Now()
-		job.Progress, job.Message = max(fraction, 0), message
-		// Progress rows are best effort: a busy workspace must not fail the job.
-		_ = r.ws.Update(ctx, func(tx *storage.Tx) error { return tx.UpdateJob(job) })
+		persist.set(fraction, message)
 	}
 
 	result, err := fn(ctx, report)
+	persist.stop()
 
 	job.FinishedAt = time.Now().UTC()
 	job.CPUSeconds, job.PeakMemoryBytes = usage.finish()
@@ -134,32 +129,106 @@ func (r *Runner) Cancel(id int64) bool {
 
 // RecoverInterrupted marks as interrupted every job left running or queued by
 // a process that is no longer alive, and returns them. Jobs of live processes
-// (another window, a CLI import under way) are left alone.
+// (another window, a CLI import under way) are left alone. It only reads
+// unless there is something to mark, so opening a workspace while another
+// process holds the write lock does not wait for it.
 func RecoverInterrupted(ctx context.Context, ws *storage.Workspace) ([]storage.Job, error) {
-	var marked []storage.Job
-	err := ws.Update(ctx, func(tx *storage.Tx) error {
+	var dead []storage.Job
+	err := ws.View(ctx, func(tx *storage.Tx) error {
 		for _, status := range []string{Running, Queued} {
 			jobs, err := tx.JobsWithStatus(status)
 			if err != nil {
 				return err
 			}
 			for _, j := range jobs {
-				owner := Owner{PID: j.OwnerPID, Start: j.OwnerStart, Host: j.OwnerHost}
-				if owner.Alive() {
-					continue
+				if !ownerOf(j).Alive() {
+					dead = append(dead, j)
 				}
-				j.Status = Interrupted
-				j.Error = fmt.Sprintf("the process that ran it (%s) ended before the job finished", owner)
-				j.FinishedAt = time.Now().UTC()
-				if err := tx.UpdateJob(j); err != nil {
-					return err
-				}
-				marked = append(marked, j)
 			}
 		}
 		return nil
 	})
+	if err != nil || len(dead) == 0 {
+		return nil, err
+	}
+	var marked []storage.Job
+	err = ws.Update(ctx, func(tx *storage.Tx) error {
+		marked = marked[:0]
+		for _, d := range dead {
+			j, err := tx.Job(d.ID)
+			if err != nil {
+				return err
+			}
+			// Another process may have recovered or finished it meanwhile.
+			if j.Status != Running && j.Status != Queued {
+				continue
+			}
+			j.Status = Interrupted
+			j.Error = fmt.Sprintf("the process that ran it (%s) ended before the job finished", ownerOf(j))
+			j.FinishedAt = time.Now().UTC()
+			if err := tx.UpdateJob(j); err != nil {
+				return err
+			}
+			marked = append(marked, j)
+		}
+		return nil
+	})
 	return marked, err
+}
+
+func ownerOf(j storage.Job) Owner {
+	return Owner{PID: j.OwnerPID, Start: j.OwnerStart, Host: j.OwnerHost}
+}
+
+// persister writes a job's latest progress to its row every persistEvery, on
+// its own goroutine. It must not write from the job's goroutine: a job may
+// report progress from inside its own write transaction, and the workspace has
+// one writer connection, so a nested write would wait for itself.
+type persister struct {
+	mu       sync.Mutex
+	fraction float64
+	message  string
+	dirty    bool
+	quit     chan struct{}
+	done     chan struct{}
+}
+
+func startPersister(ctx context.Context, ws *storage.Workspace, job storage.Job) *persister {
+	p := &persister{quit: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		tick := time.NewTicker(persistEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-p.quit:
+				return
+			case <-tick.C:
+			}
+			p.mu.Lock()
+			dirty := p.dirty
+			job.Progress, job.Message, p.dirty = max(p.fraction, 0), p.message, false
+			p.mu.Unlock()
+			if dirty {
+				// Best effort: a busy workspace must not fail the job.
+				_ = ws.Update(ctx, func(tx *storage.Tx) error { return tx.UpdateJob(job) })
+			}
+		}
+	}()
+	return p
+}
+
+func (p *persister) set(fraction float64, message string) {
+	p.mu.Lock()
+	p.fraction, p.message, p.dirty = fraction, message, true
+	p.mu.Unlock()
+}
+
+// stop ends the goroutine and waits for it, so that no progress write lands
+// after the job's final row.
+func (p *persister) stop() {
+	close(p.quit)
+	<-p.done
 }
 
 // usage measures the CPU time and the peak live heap of the process while a

@@ -1,0 +1,31 @@
+# Modelsmith. The two commands a newcomer needs are `make run` and `make test`;
+# both install what they need first (scripts/setup.sh).
+
+GO ?= go
+BIN := ./modelsmith
+
+.PHONY: run test build setup bench screenshot clean
+
+run: setup build
+	$(BIN)
+
+test: setup
+	scripts/test.sh
+
+build:
+	$(GO) build -o $(BIN) .
+
+setup:
+	scripts/setup.sh
+
+# Import speed against pandas.read_csv on flights_delay (needs python3-pandas).
+bench: setup
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./ml/data
+	python3 scripts/pandas_read.py ../shared/datasets/flights_delay/train.csv.gz
+
+# The real app under Xvfb, screenshots in out/ (needs xvfb, imagemagick).
+screenshot: build
+	scripts/screenshot.sh
+
+clean:
+	rm -f $(BIN)

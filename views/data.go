@@ -1,0 +1,294 @@
+package views
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"modelsmith/app"
+	"modelsmith/ml/data"
+)
+
+// previewPage is how many rows the preview loads at a time; the table asks only
+// for the pages it shows, so a million-row dataset scrolls without loading it.
+const previewPage = 512
+
+// dataScreen shows one dataset: its rows and its column profiles.
+type dataScreen struct {
+	shell  *Shell
+	view   fyne.CanvasObject
+	picker *widget.Select
+	info   *widget.Label
+	remove *widget.Button
+
+	preview *widget.Table
+	columns *widget.Table
+
+	// The shown dataset; UI goroutine only.
+	detail *app.DatasetDetail
+	pages  map[int]*data.Frame
+	asked  map[int]bool
+	epoch  int // bumped when the dataset changes, so late page loads are dropped
+}
+
+var columnHeaders = []string{"Column", "Type", "Missing", "Distinct", "Summary", "Note"}
+
+func newDataScreen(s *Shell) *dataScreen {
+	d := &dataScreen{shell: s}
+	d.picker = widget.NewSelect(nil, func(ref string) { d.load(ref) })
+	d.picker.PlaceHolder = "Choose a dataset"
+	d.info = widget.NewLabel("")
+	d.remove = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), d.confirmDelete)
+	d.remove.Disable()
+
+	d.preview = widget.NewTableWithHeaders(d.previewSize, newCellLabel, d.previewCell)
+	d.preview.CreateHeader = newCellLabel
+	d.preview.UpdateHeader = d.previewHeader
+
+	d.columns = widget.NewTableWithHeaders(
+		func() (int, int) {
+			if d.detail == nil {
+				return 0, len(columnHeaders)
+			}
+			return len(d.detail.Schema), len(columnHeaders)
+		},
+		newCellLabel, d.columnCell)
+	d.columns.ShowHeaderColumn = false
+	d.columns.CreateHeader = newCellLabel
+	d.columns.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		l := o.(*widget.Label)
+		l.TextStyle.Bold = true
+		if id.Col >= 0 {
+			l.SetText(columnHeaders[id.Col])
+		}
+	}
+	for i, w := range []float32{180, 110, 80, 80, 340, 160} {
+		d.columns.SetColumnWidth(i, w)
+	}
+
+	top := container.NewBorder(nil, nil, d.picker, d.remove, d.info)
+	split := container.NewVSplit(
+		container.NewBorder(widget.NewLabelWithStyle("Rows", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, d.preview),
+		container.NewBorder(widget.NewLabelWithStyle("Columns", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, d.columns))
+	split.Offset = 0.55
+	d.view = container.NewBorder(top, nil, nil, nil, split)
+	return d
+}
+
+func newCellLabel() fyne.CanvasObject {
+	l := widget.NewLabel("")
+	l.Truncation = fyne.TextTruncateEllipsis
+	return l
+}
+
+func (d *dataScreen) setDatasets(list []app.Dataset) {
+	refs := make([]string, len(list))
+	for i, ds := range list {
+		refs[i] = ds.Ref
+	}
+	d.picker.SetOptions(refs)
+	if d.detail != nil && !contains(refs, d.detail.Ref) {
+		d.show(nil)
+		d.picker.ClearSelected()
+	}
+}
+
+func (d *dataScreen) onShow() {
+	if d.detail == nil && len(d.picker.Options) > 0 {
+		d.picker.SetSelectedIndex(0)
+	}
+}
+
+// selectRef shows the dataset ref ("name@version").
+func (d *dataScreen) selectRef(ref string) {
+	if d.picker.Selected == ref {
+		return
+	}
+	if !contains(d.picker.Options, ref) {
+		d.picker.SetOptions(append(d.picker.Options, ref))
+	}
+	d.picker.SetSelected(ref)
+}
+
+// load fetches the dataset's detail in the background.
+func (d *dataScreen) load(ref string) {
+	d.info.SetText("Loading " + ref + "…")
+	d.shell.background(func(ctx context.Context) {
+		detail, err := d.shell.studio.Dataset(ctx, ref)
+		fyne.Do(func() {
+			if d.picker.Selected != ref {
+				return // the user has moved on
+			}
+			if err != nil {
+				d.info.SetText("")
+				d.shell.showError("Could not open "+ref, err)
+				return
+			}
+			d.show(&detail)
+		})
+	})
+}
+
+func (d *dataScreen) show(detail *app.DatasetDetail) {
+	d.detail = detail
+	d.pages, d.asked = map[int]*data.Frame{}, map[int]bool{}
+	d.epoch++
+	if detail == nil {
+		d.info.SetText("")
+		d.remove.Disable()
+	} else {
+		d.info.SetText(fmt.Sprintf("%s rows × %d columns · %s · from %s", groupDigits(detail.Rows), detail.Columns,
+			app.FormatBytes(detail.StoredBytes), detail.Source))
+		d.remove.Enable()
+		for i, c := range detail.Schema {
+			w := float32(110)
+			if c.Type == "text" {
+				w = 260
+			}
+			d.preview.SetColumnWidth(i, max(w, float32(9*len(c.Name)+24)))
+		}
+	}
+	d.preview.ScrollToTop()
+	d.preview.Refresh()
+	d.columns.Refresh()
+}
+
+func (d *dataScreen) previewSize() (int, int) {
+	if d.detail == nil {
+		return 0, 0
+	}
+	return int(d.detail.Rows), len(d.detail.Schema)
+}
+
+func (d *dataScreen) previewHeader(id widget.TableCellID, o fyne.CanvasObject) {
+	l := o.(*widget.Label)
+	switch {
+	case d.detail == nil:
+		l.SetText("")
+	case id.Row < 0 && id.Col >= 0:
+		c := d.detail.Schema[id.Col]
+		l.TextStyle.Bold = true
+		l.SetText(c.Name + " · " + c.Type)
+	case id.Col < 0 && id.Row >= 0:
+		l.TextStyle.Bold = false
+		l.SetText(strconv.Itoa(id.Row + 1))
+	}
+}
+
+func (d *dataScreen) previewCell(id widget.TableCellID, o fyne.CanvasObject) {
+	l := o.(*widget.Label)
+	page := id.Row / previewPage
+	f, ok := d.pages[page]
+	if !ok {
+		l.SetText("…")
+		d.fetch(page)
+		return
+	}
+	r := id.Row - page*previewPage
+	if id.Col >= len(f.Columns) || r >= f.Rows() {
+		l.SetText("")
+		return
+	}
+	c := f.Columns[id.Col]
+	if c.IsMissing(r) {
+		l.Importance = widget.LowImportance
+		l.SetText("—")
+		return
+	}
+	l.Importance = widget.MediumImportance
+	l.SetText(c.Format(r))
+}
+
+// fetch loads one page of rows in the background, keeping only a few pages.
+func (d *dataScreen) fetch(page int) {
+	if d.asked[page] || d.detail == nil {
+		return
+	}
+	d.asked[page] = true
+	ref, epoch := d.detail.Ref, d.epoch
+	d.shell.background(func(ctx context.Context) {
+		f, err := d.shell.studio.Preview(ctx, ref, page*previewPage, (page+1)*previewPage)
+		fyne.Do(func() {
+			if d.epoch != epoch {
+				return
+			}
+			if err != nil {
+				d.shell.showError("Could not read the rows of "+ref, err)
+				return
+			}
+			if len(d.pages) >= 16 {
+				for p := range d.pages {
+					delete(d.pages, p)
+					delete(d.asked, p)
+					break
+				}
+			}
+			d.pages[page] = f
+			d.preview.Refresh()
+		})
+	})
+}
+
+func (d *dataScreen) columnCell(id widget.TableCellID, o fyne.CanvasObject) {
+	l := o.(*widget.Label)
+	if d.detail == nil || id.Row >= len(d.detail.Schema) {
+		l.SetText("")
+		return
+	}
+	c := d.detail.Schema[id.Row]
+	text := ""
+	switch id.Col {
+	case 0:
+		text = c.Name
+	case 1:
+		text = c.Type
+	case 2:
+		text = groupDigits(int64(c.Profile.Missing))
+	case 3:
+		text = groupDigits(int64(c.Profile.Distinct))
+	case 4:
+		text = c.Summary()
+	case 5:
+		text = c.Hint
+	}
+	l.SetText(text)
+}
+
+func (d *dataScreen) confirmDelete() {
+	if d.detail == nil {
+		return
+	}
+	ref := d.detail.Ref
+	dialog.ShowConfirm("Delete "+ref+"?",
+		fmt.Sprintf("This removes %s (%s rows) from the workspace. It cannot be undone.", ref, groupDigits(d.detail.Rows)),
+		func(ok bool) {
+			if !ok {
+				return
+			}
+			d.shell.background(func(ctx context.Context) {
+				_, err := d.shell.studio.DeleteDataset(ctx, ref)
+				fyne.Do(func() {
+					if err != nil {
+						d.shell.showError("Could not delete "+ref, err)
+						return
+					}
+					d.shell.reloadDatasets(nil)
+				})
+			})
+		}, d.shell.win)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
