@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -224,8 +225,11 @@ func (w *Workspace) Close() error {
 		errs = append(errs, w.readers.Close())
 	}
 	if w.writer != nil {
-		// Keeps the query planner's statistics fresh; cheap when nothing changed.
-		_, _ = w.writer.Exec("PRAGMA optimize")
+		// Keeps the query planner's statistics fresh; cheap when nothing
+		// changed. Bounded: it may need the write lock another process holds.
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		_, _ = w.writer.ExecContext(ctx, "PRAGMA optimize")
+		cancel()
 		errs = append(errs, w.writer.Close())
 	}
 	if err := errors.Join(errs...); err != nil {
