@@ -30,7 +30,7 @@ func TestJobs(t *testing.T) {
 		}, func(j *storage.Job) {
 			j.Status, j.Progress, j.Message = "succeeded", 1, "done"
 			j.FinishedAt = started.Add(90 * time.Second)
-			j.CPUSeconds, j.PeakMemoryBytes = 12.5, 1 << 30
+			j.CPUSeconds, j.PeakMemoryBytes = 12.5, 1<<30
 			j.Result = `{"model":"churn@3"}`
 		}},
 		{"failed with an error", storage.Job{Kind: "train", Status: "running", StartedAt: started}, func(j *storage.Job) {
