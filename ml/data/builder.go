@@ -346,6 +346,14 @@ func (c *colBuilder) finish() *Column {
 		if col.Num == nil {
 			col.Num = []float64{}
 		}
+		if c.hint == Unknown && allNaN(col.Num) {
+			// Nothing says it is a number: an empty categorical column is the
+			// least surprising (its profile hint says "empty").
+			col.Kind, col.Num, col.Codes = Categorical, nil, make([]int32, len(col.Num))
+			for i := range col.Codes {
+				col.Codes[i] = -1
+			}
+		}
 		return col
 	}
 	col.Codes, col.Levels = c.codes.join(), c.levels
@@ -376,6 +384,15 @@ func (c *colBuilder) finish() *Column {
 		col.Kind = Categorical
 	}
 	return col
+}
+
+func allNaN(v []float64) bool {
+	for _, x := range v {
+		if !math.IsNaN(x) {
+			return false
+		}
+	}
+	return true
 }
 
 func codesToTimes(codes []int32, times []float64) []float64 {

@@ -125,6 +125,7 @@ func read(ctx context.Context, r io.Reader, ra io.ReaderAt, total int64, file st
 	if len(head) == 0 {
 		return nil, &ParseError{File: file, Err: ErrEmpty}
 	}
+	err = nil // a short head (io.EOF) is fine
 	if format == "" {
 		format = sniffFormat(head)
 	}
