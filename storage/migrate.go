@@ -71,7 +71,17 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return err
 	}
-	for _, m := range ms {
+	// The usual case, an up-to-date workspace, must not take the write lock:
+	// another process may hold it for a long import, and opening the
+	// workspace to read it must not wait for that.
+	var current int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+		return fmt.Errorf("migrate: read user_version: %w", err)
+	}
+	if current > SchemaVersion {
+		return fmt.Errorf("%w: schema version %d, this build knows up to %d", ErrTooNew, current, SchemaVersion)
+	}
+	for _, m := range ms[current:] {
 		if err := apply(ctx, db, m); err != nil {
 			return err
 		}

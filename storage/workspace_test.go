@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"modelsmith/storage"
 
@@ -373,6 +374,52 @@ func TestIntegrityCheckFindsDanglingReferences(t *testing.T) {
 		t.Error("IntegrityCheck found nothing wrong")
 	}
 	if _, err := db.Exec(`UPDATE datasets SET job_id = NULL`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOpenDoesNotWaitForAWriter opens a workspace while another connection
+// holds the write lock in a long Update (as an import in another process
+// does): opening, reading and checking must not wait for it.
+func TestOpenDoesNotWaitForAWriter(t *testing.T) {
+	writer := newWorkspace(t)
+	holding, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- writer.Update(context.Background(), func(tx *storage.Tx) error {
+			if err := tx.InsertJob(&storage.Job{Kind: "import", Status: "running"}); err != nil {
+				return err
+			}
+			close(holding)
+			<-release
+			return nil
+		})
+	}()
+	<-holding
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	reader, err := storage.Open(ctx, writer.Path())
+	if err != nil {
+		close(release)
+		t.Fatalf("Open while another holds the write lock: %v", err)
+	}
+	err = reader.View(ctx, func(tx *storage.Tx) error { _, err := tx.Jobs(0); return err })
+	if err == nil {
+		err = reader.IntegrityCheck(ctx)
+	}
+	if err != nil {
+		t.Errorf("reading while another holds the write lock: %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("open and read took %v: they waited for the writer", d)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := reader.Close(); err != nil {
 		t.Fatal(err)
 	}
 }
