@@ -43,7 +43,6 @@ type arffSource struct {
 	header []string
 	hints  []Kind
 	rec    []string
-	fields []string
 	err    error // sticky: once a row is bad, every later Next reports it
 }
 

@@ -17,7 +17,7 @@ import (
 // the stored raw values, not the displayed text: number formats would otherwise
 // round numbers ("0.00") or add separators ("1,234") that break parsing. The
 // price is that a date cell arrives as its Excel serial number (days since
-// 1899-12-30), which inference reads as numeric.
+// 1899-12-30), which inference reads as numeric, and a boolean as "1" or "0".
 //
 // Spreadsheets do not store trailing empty cells, so a short row is padded with
 // "" rather than reported as ragged; a non-empty cell to the right of the
