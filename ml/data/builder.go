@@ -647,6 +647,7 @@ type prefetch struct {
 	once  sync.Once
 	cur   *prefetchBatch
 	i     int // next record in cur
+	made  int // batches allocated, by the goroutine
 }
 
 const (
@@ -663,12 +664,6 @@ func newPrefetch(src source, width int) *prefetch {
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
-	for range prefetchDepth + 2 {
-		p.free <- &prefetchBatch{
-			cells: make([]string, 0, prefetchRecords*width),
-			lines: make([]int, 0, prefetchRecords),
-		}
-	}
 	go p.run()
 	return p
 }
@@ -678,10 +673,17 @@ func (p *prefetch) run() {
 	defer close(p.full)
 	for {
 		var b *prefetchBatch
-		select {
-		case b = <-p.free:
-		case <-p.stop:
-			return
+		if p.made < prefetchDepth+2 {
+			// Batches are made on demand, so that a ten-line file costs one
+			// small batch, and they grow by append to the records' size.
+			b = &prefetchBatch{}
+			p.made++
+		} else {
+			select {
+			case b = <-p.free:
+			case <-p.stop:
+				return
+			}
 		}
 		b.cells, b.lines, b.err = b.cells[:0], b.lines[:0], nil
 		for len(b.lines) < prefetchRecords {
