@@ -175,7 +175,7 @@ func histogram(vals []float64, lo, hi float64) *Histogram {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			continue
 		}
-		f := (v/HistogramBins - lo/HistogramBins) / width
+		f := (v/HistogramBins - lo/HistogramBins) / width * HistogramBins
 		i := 0 // also where a NaN f (a zero width at extreme magnitudes) lands
 		if f >= HistogramBins-1 {
 			i = HistogramBins - 1
