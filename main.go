@@ -4,6 +4,9 @@
 package main
 
 import (
+	// First, before Fyne reads the locale: see the package doc.
+	_ "modelsmith/views/posixlocale"
+
 	"context"
 	"os"
 	"os/signal"

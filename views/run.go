@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strings"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -32,7 +31,6 @@ func Run(opts app.Options) int {
 		fmt.Fprintln(os.Stderr, "modelsmith: "+msg)
 		return 1
 	}
-	quietLocale()
 
 	a := fyneapp.NewWithID(AppID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", resources.Icon()))
@@ -73,17 +71,4 @@ func noDisplay() string {
 	}
 	return "no display found (neither DISPLAY nor WAYLAND_DISPLAY is set), so the desktop app cannot open.\n" +
 		"Everything it does can be done from the command line: run 'modelsmith --help'."
-}
-
-// quietLocale replaces the POSIX locale names ("C", "C.UTF-8", "POSIX"), which
-// Fyne cannot parse as a language and logs an error for, with plain English.
-// Only the locale variables are touched, and only for this process.
-func quietLocale() {
-	for _, key := range []string{"LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"} {
-		v := os.Getenv(key)
-		base, _, _ := strings.Cut(v, ".")
-		if base == "C" || base == "POSIX" {
-			os.Setenv(key, "en_US.UTF-8")
-		}
-	}
 }

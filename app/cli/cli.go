@@ -142,9 +142,12 @@ func fail(env Env, err error) int {
 // open opens the Studio for a command, reporting sample seeding and jobs that
 // a dead process left behind.
 func (g *globals) open(ctx context.Context) (*app.Studio, error) {
-	p := newProgress(g.env.Stderr, "workspace")
-	s, err := app.Open(ctx, g.opts, p.report)
-	p.done()
+	// Only a new workspace reports progress: while it adds the samples.
+	s, err := app.Open(ctx, g.opts, func(p app.Progress) {
+		if p.Stage == "reading" && p.Fraction == 0 {
+			fmt.Fprintf(g.env.Stderr, "new workspace: adding sample data (%s)\n", p.Message)
+		}
+	})
 	if err != nil {
 		return nil, err
 	}

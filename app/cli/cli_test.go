@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -232,7 +233,12 @@ func TestBadInputLeavesWorkspaceUnchanged(t *testing.T) {
 	for i := range binary {
 		binary[i] = byte(i * 7)
 	}
-	csvBody := []byte(strings.Repeat("x,y,z\n", 1) + strings.Repeat("1,2,3\n", 5000))
+	var body strings.Builder
+	body.WriteString("x,y,z\n")
+	for i := range 5000 {
+		fmt.Fprintf(&body, "%d,%d,%d\n", i, i*i, i%7)
+	}
+	gz := gzipBytes(t, []byte(body.String()))
 	cases := []struct {
 		name, file string
 		content    []byte
@@ -245,7 +251,7 @@ func TestBadInputLeavesWorkspaceUnchanged(t *testing.T) {
 		{"header only", "header.csv", []byte("a,b,c\n"), []string{"header.csv", "no data rows"}},
 		{"duplicate column names", "dup.csv", []byte("a,b,a\n1,2,3\n"), []string{"dup.csv", "duplicate", `"a"`}},
 		{"binary file renamed .csv", "image.csv", binary, []string{"image.csv", "binary"}},
-		{"truncated gzip", "cut.csv.gz", gzipBytes(t, csvBody)[:200], []string{"cut.csv.gz", "truncated"}},
+		{"truncated gzip", "cut.csv.gz", gz[:len(gz)/2], []string{"cut.csv.gz", "truncated"}},
 		{"truncated Parquet", "cut.parquet", pq[:len(pq)/2], []string{"cut.parquet"}},
 	}
 	for _, tc := range cases {
