@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -55,7 +56,7 @@ func (c ColumnInfo) Summary() string {
 			day := func(sec float64) string { return time.Unix(int64(sec), 0).UTC().Format(time.DateOnly) }
 			return day(*p.Min) + " … " + day(*p.Max)
 		}
-		return fmt.Sprintf("min %.4g  mean %.4g  max %.4g", *p.Min, *p.Mean, *p.Max)
+		return "min " + FormatNumber(*p.Min) + "  mean " + FormatNumber(*p.Mean) + "  max " + FormatNumber(*p.Max)
 	}
 	var parts []string
 	for i, lc := range p.Top {
@@ -70,6 +71,17 @@ func (c ColumnInfo) Summary() string {
 		parts = append(parts, fmt.Sprintf("%s (%d)", v, lc.Count))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// FormatNumber writes v for people: four significant digits, without an
+// exponent unless v is very large or very small ("189700", "0.2346", "1.2e-07").
+func FormatNumber(v float64) string {
+	a := math.Abs(v)
+	if a != 0 && (a >= 1e15 || a < 1e-4) {
+		return strconv.FormatFloat(v, 'g', 4, 64)
+	}
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 4, 64), 64)
+	return strconv.FormatFloat(r, 'f', -1, 64)
 }
 
 // DatasetDetail is a dataset with its schema and column profiles.

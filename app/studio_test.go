@@ -222,3 +222,14 @@ func TestRefsAndNames(t *testing.T) {
 		}
 	}
 }
+
+func TestFormatNumber(t *testing.T) {
+	for v, want := range map[float64]string{
+		12280: "12280", 189734.2: "189700", 1490000: "1490000", 0.23456: "0.2346", -3.5: "-3.5",
+		0: "0", 1.2e-7: "1.2e-07", 2.5e16: "2.5e+16", 38.6437: "38.64",
+	} {
+		if got := FormatNumber(v); got != want {
+			t.Errorf("FormatNumber(%g) = %q, want %q", v, got, want)
+		}
+	}
+}

@@ -151,7 +151,8 @@ func (d *dataScreen) show(detail *app.DatasetDetail) {
 			if c.Type == "text" {
 				w = 260
 			}
-			d.preview.SetColumnWidth(i, max(w, float32(9*len(c.Name)+24)))
+			head := fyne.MeasureText(c.Name+" · "+c.Type, theme.TextSize(), fyne.TextStyle{Bold: true}).Width
+			d.preview.SetColumnWidth(i, max(w, head+2*theme.Padding()+8))
 		}
 	}
 	d.preview.ScrollToTop()
