@@ -51,26 +51,13 @@ func newDataScreen(s *Shell) *dataScreen {
 	d.preview.CreateHeader = newCellLabel
 	d.preview.UpdateHeader = d.previewHeader
 
-	d.columns = widget.NewTableWithHeaders(
-		func() (int, int) {
+	d.columns = newRecordTable(columnHeaders, []float32{180, 110, 80, 80, 340, 160},
+		func() int {
 			if d.detail == nil {
-				return 0, len(columnHeaders)
+				return 0
 			}
-			return len(d.detail.Schema), len(columnHeaders)
-		},
-		newCellLabel, d.columnCell)
-	d.columns.ShowHeaderColumn = false
-	d.columns.CreateHeader = newCellLabel
-	d.columns.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
-		l := o.(*widget.Label)
-		l.TextStyle.Bold = true
-		if id.Col >= 0 {
-			l.SetText(columnHeaders[id.Col])
-		}
-	}
-	for i, w := range []float32{180, 110, 80, 80, 340, 160} {
-		d.columns.SetColumnWidth(i, w)
-	}
+			return len(d.detail.Schema)
+		}, d.columnText)
 
 	top := container.NewBorder(nil, nil, d.picker, d.remove, d.info)
 	split := container.NewVSplit(
@@ -79,12 +66,6 @@ func newDataScreen(s *Shell) *dataScreen {
 	split.Offset = 0.55
 	d.view = container.NewBorder(top, nil, nil, nil, split)
 	return d
-}
-
-func newCellLabel() fyne.CanvasObject {
-	l := widget.NewLabel("")
-	l.Truncation = fyne.TextTruncateEllipsis
-	return l
 }
 
 func (d *dataScreen) setDatasets(list []app.Dataset) {
@@ -236,29 +217,22 @@ func (d *dataScreen) fetch(page int) {
 	})
 }
 
-func (d *dataScreen) columnCell(id widget.TableCellID, o fyne.CanvasObject) {
-	l := o.(*widget.Label)
-	if d.detail == nil || id.Row >= len(d.detail.Schema) {
-		l.SetText("")
-		return
-	}
-	c := d.detail.Schema[id.Row]
-	text := ""
-	switch id.Col {
+func (d *dataScreen) columnText(row, col int) string {
+	c := d.detail.Schema[row]
+	switch col {
 	case 0:
-		text = c.Name
+		return c.Name
 	case 1:
-		text = c.Type
+		return c.Type
 	case 2:
-		text = groupDigits(int64(c.Profile.Missing))
+		return groupDigits(int64(c.Profile.Missing))
 	case 3:
-		text = groupDigits(int64(c.Profile.Distinct))
+		return groupDigits(int64(c.Profile.Distinct))
 	case 4:
-		text = c.Summary()
-	case 5:
-		text = c.Hint
+		return c.Summary()
+	default:
+		return c.Hint
 	}
-	l.SetText(text)
 }
 
 func (d *dataScreen) confirmDelete() {

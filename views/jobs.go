@@ -26,21 +26,8 @@ var jobHeaders = []string{"Job", "Kind", "Status", "Started", "Took", "CPU", "Ti
 
 func newJobsScreen(s *Shell) *jobsScreen {
 	j := &jobsScreen{shell: s}
-	j.table = widget.NewTableWithHeaders(
-		func() (int, int) { return len(j.jobs), len(jobHeaders) },
-		newCellLabel, j.cell)
-	j.table.ShowHeaderColumn = false
-	j.table.CreateHeader = newCellLabel
-	j.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
-		l := o.(*widget.Label)
-		l.TextStyle.Bold = true
-		if id.Col >= 0 {
-			l.SetText(jobHeaders[id.Col])
-		}
-	}
-	for i, w := range []float32{60, 80, 100, 160, 70, 70, 260, 400} {
-		j.table.SetColumnWidth(i, w)
-	}
+	j.table = newRecordTable(jobHeaders, []float32{60, 80, 100, 160, 70, 70, 260, 400},
+		func() int { return len(j.jobs) }, j.text)
 	refresh := widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), j.reload)
 	heading := widget.NewLabelWithStyle("Jobs", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	j.view = container.NewBorder(container.NewBorder(nil, nil, heading, refresh), nil, nil, nil, j.table)
@@ -61,33 +48,27 @@ func (j *jobsScreen) reload() {
 	})
 }
 
-func (j *jobsScreen) cell(id widget.TableCellID, o fyne.CanvasObject) {
-	l := o.(*widget.Label)
-	if id.Row >= len(j.jobs) {
-		l.SetText("")
-		return
-	}
-	job := j.jobs[id.Row]
-	var text string
-	switch id.Col {
+func (j *jobsScreen) text(row, col int) string {
+	job := j.jobs[row]
+	switch col {
 	case 0:
-		text = fmt.Sprint(job.ID)
+		return fmt.Sprint(job.ID)
 	case 1:
-		text = job.Kind
+		return job.Kind
 	case 2:
-		text = job.Status
+		return job.Status
 	case 3:
-		text = job.StartedAt.Local().Format(time.DateTime)
+		return job.StartedAt.Local().Format(time.DateTime)
 	case 4:
-		if !job.FinishedAt.IsZero() {
-			text = job.FinishedAt.Sub(job.StartedAt).Round(10 * time.Millisecond).String()
+		if job.FinishedAt.IsZero() {
+			return ""
 		}
+		return job.FinishedAt.Sub(job.StartedAt).Round(10 * time.Millisecond).String()
 	case 5:
-		text = fmt.Sprintf("%.2fs", job.CPUSeconds)
+		return fmt.Sprintf("%.2fs", job.CPUSeconds)
 	case 6:
-		text = job.Title
-	case 7:
-		text = job.Error
+		return job.Title
+	default:
+		return job.Error
 	}
-	l.SetText(text)
 }

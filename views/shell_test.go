@@ -87,9 +87,8 @@ func TestDropImportsAndOpensDataset(t *testing.T) {
 	if cell.Text != "—" {
 		t.Errorf("missing age shows %q, want —", cell.Text)
 	}
-	s.data.columnCell(widget.TableCellID{Row: 1, Col: 1}, cell)
-	if cell.Text != "categorical" {
-		t.Errorf("type of kind = %q", cell.Text)
+	if got := s.data.columnText(1, 1); got != "categorical" {
+		t.Errorf("type of kind = %q", got)
 	}
 	if s.task.view.Visible() {
 		t.Error("the task bar still shows after the import finished")
