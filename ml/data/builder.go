@@ -203,7 +203,8 @@ func (b *blocks[T]) grow() {
 
 // join returns all values in one slice of exact length and releases the blocks.
 func (b *blocks[T]) join() []T {
-	if len(b.full) == 0 && len(b.cur) == cap(b.cur) {
+	// A single block with little slack (a good reservation) is used as is.
+	if len(b.full) == 0 && cap(b.cur)-len(b.cur) <= len(b.cur)/16+1024 {
 		out := b.cur
 		*b = blocks[T]{}
 		return out
@@ -216,6 +217,18 @@ func (b *blocks[T]) join() []T {
 	out = append(out, b.cur...)
 	*b = blocks[T]{}
 	return out
+}
+
+// reserve makes room for n values in the current block when the values so far
+// fit in one, so that a column whose length was estimated right is built in
+// place and join has nothing to copy.
+func (b *blocks[T]) reserve(n int) {
+	if len(b.full) > 0 || n <= cap(b.cur) {
+		return
+	}
+	nb := make([]T, len(b.cur), n)
+	copy(nb, b.cur)
+	b.cur = nb
 }
 
 // each calls fn for every value in order.
@@ -531,11 +544,19 @@ func build(ctx context.Context, src source, file string, na *naMatcher, progress
 			cols[i].startStrings()
 		}
 	}
-	pf := newPrefetch(src, len(cols))
-	defer pf.Close()
+	if c, ok := src.(interface{ Close() }); ok {
+		defer c.Close()
+	}
+	// The CSV source parses on its own goroutines; others get one here.
+	next := src.Next
+	if _, ok := src.(*csvSource); !ok {
+		pf := newPrefetch(src, len(cols))
+		defer pf.Close()
+		next = pf.Next
+	}
 	rows := 0
 	for {
-		rec, line, err := pf.Next()
+		rec, line, err := next()
 		if err == io.EOF {
 			break
 		}
@@ -552,6 +573,9 @@ func build(ctx context.Context, src source, file string, na *naMatcher, progress
 			}
 		}
 		rows++
+		if rows == progressEvery {
+			reserveRows(src, cols)
+		}
 		if rows%progressEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("read %s: %w", file, err)
@@ -570,6 +594,34 @@ func build(ctx context.Context, src source, file string, na *naMatcher, progress
 		cols[i] = colBuilder{}
 	}
 	return f, nil
+}
+
+// rowEstimator is implemented by sources that can guess their row count from
+// the input size once some rows are read.
+type rowEstimator interface {
+	estimateRows() int
+}
+
+// reserveRows sizes every column for the source's estimated row count (plus a
+// little), which saves building large columns in blocks and joining them: the
+// join held every column twice at the end of a read, the peak of its memory.
+func reserveRows(src source, cols []colBuilder) {
+	e, ok := src.(rowEstimator)
+	if !ok {
+		return
+	}
+	n := e.estimateRows()
+	if n <= blockSize {
+		return
+	}
+	n += n / 50
+	for i := range cols {
+		if cols[i].isStr {
+			cols[i].codes.reserve(n)
+		} else {
+			cols[i].num.reserve(n)
+		}
+	}
 }
 
 func cellError(file string, line int, c *colBuilder, cell string, p cellProblem) error {
@@ -631,6 +683,7 @@ type prefetchBatch struct {
 	cells []string // records back to back, width cells each
 	lines []int
 	err   error // after the records, if the source failed (or io.EOF)
+	bytes int   // input bytes the records came from, where known
 }
 
 // prefetch runs a source's Next on its own goroutine, a few batches ahead of

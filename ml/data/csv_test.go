@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"math"
+	"slices"
 	"testing"
 	"time"
 )
@@ -100,6 +102,47 @@ func FuzzReadCSV(f *testing.F) {
 				continue
 			}
 			sameColumn(t, "column "+c.Name, g, c)
+		}
+	})
+}
+
+// FuzzPlainMatchesEncodingCSV checks the quote-free fast path of the CSV
+// reader against encoding/csv on the same block: same cells, same lines, and
+// the same error (kind and line) where there is one.
+func FuzzPlainMatchesEncodingCSV(f *testing.F) {
+	f.Add([]byte("1,2,3\n4,5,6\n"), byte(','))
+	f.Add([]byte("1;2\r\n\r\n3;4\r"), byte(';'))
+	f.Add([]byte("a\tb\n\nc\td\te\n"), byte('\t'))
+	f.Add([]byte("x|y\n\xff|z\n"), byte('|'))
+	f.Add([]byte("a,b\r\rc,d\n \n"), byte(','))
+	f.Fuzz(func(t *testing.T, block []byte, d byte) {
+		delim := rune(",;\t|"[int(d)%4])
+		if bytes.IndexByte(block, '"') >= 0 {
+			return
+		}
+		probe := csv.NewReader(bytes.NewReader(block))
+		probe.Comma, probe.FieldsPerRecord = delim, -1
+		first, err := probe.Read()
+		if err != nil {
+			return
+		}
+		width := len(first)
+		s := &csvSource{file: "f.csv", delim: delim, header: make([]string, width)}
+		plain, quoted := &prefetchBatch{}, &prefetchBatch{}
+		s.parsePlain(plain, block, 5, width)
+		s.parseQuoted(quoted, block, 5, width)
+		if (plain.err == nil) != (quoted.err == nil) {
+			t.Fatalf("errors differ: plain %v, encoding/csv %v", plain.err, quoted.err)
+		}
+		if plain.err != nil {
+			var pe, qe *ParseError
+			if !errors.As(plain.err, &pe) || !errors.As(quoted.err, &qe) || pe.Line != qe.Line || pe.Column != qe.Column ||
+				errors.Is(plain.err, ErrRagged) != errors.Is(quoted.err, ErrRagged) {
+				t.Fatalf("errors differ: plain %v, encoding/csv %v", plain.err, quoted.err)
+			}
+		}
+		if !slices.Equal(plain.cells, quoted.cells) || !slices.Equal(plain.lines, quoted.lines) {
+			t.Fatalf("records differ:\nplain  %q %v\nquoted %q %v", plain.cells, plain.lines, quoted.cells, quoted.lines)
 		}
 	})
 }

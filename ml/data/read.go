@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -148,6 +149,7 @@ func read(ctx context.Context, r io.Reader, ra io.ReaderAt, total int64, file st
 		}
 		cs := newCSVSource(text, file, delim).(*csvSource)
 		cs.suspect = &watch.suspect
+		cs.sizeHint = contentSize(ra, total, compressed)
 		src = cs
 	case JSONL, ARFF:
 		if bytes.IndexByte(head, 0) >= 0 {
@@ -184,6 +186,23 @@ func read(ctx context.Context, r io.Reader, ra io.ReaderAt, total int64, file st
 		opts.Progress(done, total)
 	}
 	return f, nil
+}
+
+// contentSize returns the size of the content once decompressed, or -1. For
+// a gzip file with random access it is the trailer's ISIZE field (the size mod
+// 2^32 of the last member), good enough as an estimate.
+func contentSize(ra io.ReaderAt, total int64, compressed bool) int64 {
+	if !compressed {
+		return total
+	}
+	if ra == nil || total < 18 {
+		return -1
+	}
+	var isize [4]byte
+	if _, err := ra.ReadAt(isize[:], total-4); err != nil {
+		return -1
+	}
+	return int64(binary.LittleEndian.Uint32(isize[:]))
 }
 
 // formatFromName maps a lower-case file name without ".gz" to a format, or "".
