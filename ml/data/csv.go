@@ -147,32 +147,43 @@ func (s *csvSource) Next() ([]string, int, error) {
 		if s.cur != nil && s.cur.err != nil {
 			return nil, 0, s.cur.err
 		}
-		if s.order == nil {
+		if s.nextBatch() == nil {
 			return nil, 0, io.EOF
 		}
-		if s.cur != nil {
-			// Recycling batches avoids regrowing a megabyte of cell headers
-			// per block, which was most of the reader's allocation.
-			select {
-			case s.free <- s.cur:
-			default:
-			}
-			s.cur = nil
-		}
-		out, ok := <-s.order
-		if !ok {
-			s.order = nil
-			return nil, 0, io.EOF
-		}
-		s.cur, s.i = <-out, 0
-		if s.firstBytes == 0 {
-			s.firstBytes, s.firstRecs = s.cur.bytes, len(s.cur.lines)
-		}
+		s.i = 0
 	}
 	w := len(s.header)
 	i := s.i
 	s.i++
 	return s.cur.cells[i*w : (i+1)*w : (i+1)*w], s.cur.lines[i], nil
+}
+
+func (s *csvSource) nextBatch() *prefetchBatch {
+	if s.cur != nil {
+		if s.cur.err != nil {
+			return nil
+		}
+		// Recycling batches avoids regrowing a megabyte of cell headers per
+		// block, which was most of the reader's allocation.
+		select {
+		case s.free <- s.cur:
+		default:
+		}
+		s.cur = nil
+	}
+	if s.order == nil {
+		return nil
+	}
+	out, ok := <-s.order
+	if !ok {
+		s.order = nil
+		return nil
+	}
+	s.cur = <-out
+	if s.firstBytes == 0 {
+		s.firstBytes, s.firstRecs = s.cur.bytes, len(s.cur.lines)
+	}
+	return s.cur
 }
 
 // Close stops the splitter and the workers and waits for them.
