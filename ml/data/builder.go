@@ -49,11 +49,17 @@ func newNAMatcher(tokens []string) *naMatcher {
 			m.empty = true
 			continue
 		}
-		lt := strings.ToLower(t)
+		// Fold ASCII letters only, as is does: a Unicode lower-casing could
+		// change the token's bytes in ways the per-byte comparison cannot undo.
+		b := []byte(t)
+		for i, c := range b {
+			b[i] = lowerASCII(c)
+		}
+		lt := string(b)
 		m.tokens = append(m.tokens, lt)
 		m.maxLen = max(m.maxLen, len(lt))
 		m.first[lt[0]] = true
-		m.first[strings.ToUpper(lt[:1])[0]] = true
+		m.first[upperASCII(lt[0])] = true
 	}
 	return m
 }
@@ -71,6 +77,13 @@ func (m *naMatcher) is(cell string) bool {
 		}
 	}
 	return false
+}
+
+func upperASCII(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - ('a' - 'A')
+	}
+	return c
 }
 
 func lowerASCII(c byte) byte {

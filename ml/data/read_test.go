@@ -254,6 +254,15 @@ func TestNATokens(t *testing.T) {
 			t.Errorf("NA should be a value now: %q", s.Format(0))
 		}
 	})
+	t.Run("non-ASCII custom token", func(t *testing.T) {
+		f, err := readString(t, "na.csv", "s\nÑA\nx\nñA\n", ReadOptions{NATokens: []string{"ÑA"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := f.Column("s"); !s.IsMissing(0) || s.IsMissing(2) {
+			t.Errorf("levels %q codes %v", s.Levels, s.Codes)
+		}
+	})
 	t.Run("near misses are values", func(t *testing.T) {
 		f, err := readString(t, "na.csv", "s\nNAN!\n NA\nnull?\nNA\n", ReadOptions{})
 		if err != nil {
