@@ -5,14 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -567,5 +570,96 @@ func TestRealDatasets(t *testing.T) {
 			}
 			t.Logf("%s: %d rows, %d missing cells, hash %s", name, f.Rows(), missing, f.Hash()[:12])
 		})
+	}
+}
+
+// TestLargeCSVAcrossBlocks exercises the block splitter: quoted newlines and
+// delimiters on both sides of block boundaries, and errors far into the file
+// reported with their true line.
+func TestLargeCSVAcrossBlocks(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("id,note,x\n")
+	rows := 60000
+	for i := range rows {
+		if i%7 == 0 {
+			fmt.Fprintf(&b, "%d,\"multi\nline, \"\"quoted\"\"\",%d.5\n", i, i)
+		} else {
+			fmt.Fprintf(&b, "%d,plain%d,%d\n", i, i%5, i)
+		}
+	}
+	content := b.String()
+	lines := strings.Count(content, "\n")
+	t.Run("values survive block boundaries", func(t *testing.T) {
+		f, err := readString(t, "big.csv", content, ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Rows() != rows {
+			t.Fatalf("rows = %d, want %d", f.Rows(), rows)
+		}
+		id, note, x := f.Column("id"), f.Column("note"), f.Column("x")
+		for i := range rows {
+			wantNote, wantX := fmt.Sprintf("plain%d", i%5), float64(i)
+			if i%7 == 0 {
+				wantNote, wantX = "multi\nline, \"quoted\"", float64(i)+0.5
+			}
+			if id.Num[i] != float64(i) || note.Format(i) != wantNote || x.Num[i] != wantX {
+				t.Fatalf("row %d: %v %q %v", i, id.Num[i], note.Format(i), x.Num[i])
+			}
+		}
+	})
+	t.Run("a ragged row deep in the file", func(t *testing.T) {
+		_, err := readString(t, "big.csv", content+"1,2\n", ReadOptions{})
+		var pe *ParseError
+		if !errors.As(err, &pe) || !errors.Is(err, ErrRagged) || pe.Line != lines+1 {
+			t.Fatalf("err = %v, want line %d", err, lines+1)
+		}
+	})
+	t.Run("a bad number deep in the file is a category, not an error", func(t *testing.T) {
+		f, err := readString(t, "big.csv", content+"x,y,z\n", ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Column("id").Kind != Text { // 60,001 distinct values
+			t.Errorf("id is %v", f.Column("id").Kind)
+		}
+	})
+	t.Run("an unterminated quote deep in the file", func(t *testing.T) {
+		_, err := readString(t, "big.csv", content+"1,\"open,3\n2,b,4\n", ReadOptions{})
+		var pe *ParseError
+		if !errors.As(err, &pe) || !errors.Is(err, ErrQuote) || pe.Line != lines+1 {
+			t.Fatalf("err = %v, want line %d", err, lines+1)
+		}
+	})
+	t.Run("invalid UTF-8 deep in the file", func(t *testing.T) {
+		_, err := readString(t, "big.csv", content+"1,caf\xe9,3\n", ReadOptions{})
+		var pe *ParseError
+		if !errors.As(err, &pe) || !errors.Is(err, ErrInvalidUTF8) || pe.Line != lines+1 || pe.Column != 2 {
+			t.Fatalf("err = %v, want line %d column 2", err, lines+1)
+		}
+	})
+}
+
+func TestCancelMidRead(t *testing.T) {
+	content := "a,b\n" + strings.Repeat("1,x\n", 300000)
+	gz := gzipBytes(t, []byte(content))
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var calls int
+	_, err := Read(ctx, bytes.NewReader(gz), "c.csv.gz", ReadOptions{Progress: func(done, total int64) {
+		calls++
+		cancel()
+	}})
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "c.csv.gz") {
+		t.Fatalf("err = %v after %d progress calls", err, calls)
+	}
+	// Every goroutine of the read (decompression, splitting, parsing) is gone.
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines left running, %d before", n, before)
 	}
 }
