@@ -4,13 +4,21 @@
 Usage: python3 scripts/pandas_read.py FILE [REPEATS]
 
 Prints the best wall time of REPEATS reads (default 5), rows/s and the peak RSS of
-this process, so that `go test -bench ReadFlights ./ml/data` can be compared with it.
+this process, so that `go test -run XXX -bench ReadFlights ./ml/data` can be compared
+with it. Peak RSS includes the interpreter and pandas itself (the "before" figure).
 """
+import os
 import resource
 import sys
 import time
 
-import pandas as pd
+try:
+    import pandas as pd
+except ImportError:
+    # A pyenv or venv python3 may shadow the system one that has python3-pandas.
+    if os.path.exists("/usr/bin/python3") and os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3"):
+        os.execv("/usr/bin/python3", ["/usr/bin/python3", *sys.argv])
+    raise
 
 
 def main() -> None:
