@@ -155,19 +155,19 @@ func read(ctx context.Context, r io.Reader, ra io.ReaderAt, total int64, file st
 		if bytes.IndexByte(head, 0) >= 0 {
 			return nil, &ParseError{File: file, Err: ErrBinary}
 		}
-		src, err = newTextFormatSource(format, text, file)
+		src, err = newFormatSource(format, text, nil, 0, file)
 	case XLSX:
-		src, err = newXLSXSource(text, file)
+		src, err = newFormatSource(format, text, nil, 0, file)
 	case Parquet:
-		if ra != nil && !compressed {
-			src, err = newParquetSource(ra, total, file)
-		} else {
+		if ra == nil || compressed {
 			// Parquet needs random access: hold the (decompressed) bytes.
 			var b []byte
-			if b, err = io.ReadAll(text); err == nil {
-				src, err = newParquetSource(bytes.NewReader(b), int64(len(b)), file)
+			if b, err = io.ReadAll(text); err != nil {
+				return nil, withFile(err, file)
 			}
+			ra, total = bytes.NewReader(b), int64(len(b))
 		}
+		src, err = newFormatSource(format, nil, ra, total, file)
 	default:
 		return nil, &ParseError{File: file, Err: fmt.Errorf("%w: %q", ErrFormat, format)}
 	}
