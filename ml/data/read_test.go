@@ -663,3 +663,54 @@ func TestCancelMidRead(t *testing.T) {
 		t.Errorf("%d goroutines left running, %d before", n, before)
 	}
 }
+
+func TestFormatDetection(t *testing.T) {
+	byName := []struct {
+		name string
+		want Format
+	}{
+		{"a.csv", CSV}, {"a.txt", CSV}, {"a.tsv", TSV}, {"a.jsonl", JSONL}, {"a.ndjson", JSONL},
+		{"a.json", JSONL}, {"a.parquet", Parquet}, {"a.xlsx", XLSX}, {"a.arff", ARFF}, {"a.dat", ""},
+	}
+	for _, tt := range byName {
+		t.Run("name "+tt.name, func(t *testing.T) {
+			if got := formatFromName(tt.name); got != tt.want {
+				t.Errorf("formatFromName = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	byContent := []struct {
+		name, head string
+		want       Format
+	}{
+		{"parquet magic", "PAR1\x15\x04", Parquet},
+		{"zip magic", "PK\x03\x04", XLSX},
+		{"json object", "\n  {\"a\": 1}", JSONL},
+		{"arff relation", "@RELATION iris\n", ARFF},
+		{"arff comment", "% a comment\n@relation x\n", ARFF},
+		{"anything else", "a,b\n1,2\n", CSV},
+	}
+	for _, tt := range byContent {
+		t.Run("content "+tt.name, func(t *testing.T) {
+			if got := sniffFormat([]byte(tt.head)); got != tt.want {
+				t.Errorf("sniffFormat = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	t.Run("jsonl.gz read end to end", func(t *testing.T) {
+		gz := gzipBytes(t, []byte("{\"a\": 1, \"b\": \"x\"}\n{\"a\": 2, \"b\": \"y\"}\n"))
+		f, err := Read(context.Background(), bytes.NewReader(gz), "d.jsonl.gz", ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Rows() != 2 || f.Column("a") == nil || f.Column("a").Kind != Numeric {
+			t.Errorf("frame %+v", f.Columns)
+		}
+	})
+	t.Run("binary renamed .jsonl", func(t *testing.T) {
+		_, err := readString(t, "b.jsonl", "{\x00\x00}", ReadOptions{})
+		if !errors.Is(err, ErrBinary) {
+			t.Errorf("err = %v", err)
+		}
+	})
+}
