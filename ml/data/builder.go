@@ -540,11 +540,14 @@ func looksLikeText(codes []int32, levels []string) bool {
 	return len(levels) > 100 && 2*len(levels) > present
 }
 
-// progressEvery is how many records pass between checks of ctx and the clock.
-const progressEvery = 4096
+// reserveAfter is how many records are read before columns are sized from
+// the source's row estimate (enough for the estimate to be steady).
+const reserveAfter = 4096
 
 // build reads a whole source into a Frame. file names the input in errors;
-// progress (may be nil) is called every progressEvery records.
+// progress (may be nil) is called after every batch of records (a few
+// thousand: 2048 from prefetch, one 256 KiB block from CSV), which is also
+// when ctx is checked.
 func build(ctx context.Context, src source, file string, na *naMatcher, progress func()) (*Frame, error) {
 	header, err := src.Header()
 	if err != nil {
@@ -606,7 +609,7 @@ func build(ctx context.Context, src source, file string, na *naMatcher, progress
 			return nil, cellError(file, b.lines[failRow], &cols[failCol], b.cells[failRow*w+failCol], prob)
 		}
 		rows += n
-		if !reserved && rows >= progressEvery {
+		if !reserved && rows >= reserveAfter {
 			reserveRows(src, cols)
 			reserved = true
 		}
