@@ -21,7 +21,9 @@ import (
 // goroutines parse the blocks with their own csv.Reader, and Next hands out
 // the records in input order. Every block starts on a true record boundary as
 // long as the blocks before it parsed cleanly, so the first error reported is
-// the same one a single reader would report, with the same line.
+// the same one a single reader would report, with the same line. A block with
+// no quote character at all (most blocks of most files) is split by
+// parsePlain instead, which gives the same records several times faster.
 type csvSource struct {
 	file    string
 	delim   rune
@@ -55,7 +57,7 @@ func (s *csvSource) estimateRows() int {
 
 const (
 	csvBlockSize = 256 << 10 // bytes of input per parsed block
-	csvWorkers   = 2         // parsing goroutines (the import machine has 2 cores)
+	csvWorkers   = 2         // parsing goroutines: with the builder and gunzip, enough for 2-4 cores
 	csvAhead     = 6         // blocks parsed ahead of the builder, bounding memory
 )
 
