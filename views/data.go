@@ -81,7 +81,9 @@ func (d *dataScreen) setDatasets(list []app.Dataset) {
 }
 
 func (d *dataScreen) onShow() {
-	if d.detail == nil && len(d.picker.Options) > 0 {
+	// Select the first dataset only when nothing is chosen: a dataset opened
+	// from elsewhere may still be loading.
+	if d.picker.Selected == "" && len(d.picker.Options) > 0 {
 		d.picker.SetSelectedIndex(0)
 	}
 }
@@ -102,7 +104,7 @@ func (d *dataScreen) load(ref string) {
 	d.info.SetText("Loading " + ref + "…")
 	d.shell.background(func(ctx context.Context) {
 		detail, err := d.shell.studio.Dataset(ctx, ref)
-		fyne.Do(func() {
+		post(func() {
 			if d.picker.Selected != ref {
 				return // the user has moved on
 			}
@@ -196,7 +198,7 @@ func (d *dataScreen) fetch(page int) {
 	ref, epoch := d.detail.Ref, d.epoch
 	d.shell.background(func(ctx context.Context) {
 		f, err := d.shell.studio.Preview(ctx, ref, page*previewPage, (page+1)*previewPage)
-		fyne.Do(func() {
+		post(func() {
 			if d.epoch != epoch {
 				return
 			}
@@ -248,7 +250,7 @@ func (d *dataScreen) confirmDelete() {
 			}
 			d.shell.background(func(ctx context.Context) {
 				_, err := d.shell.studio.DeleteDataset(ctx, ref)
-				fyne.Do(func() {
+				post(func() {
 					if err != nil {
 						d.shell.showError("Could not delete "+ref, err)
 						return

@@ -37,7 +37,7 @@ func newJobsScreen(s *Shell) *jobsScreen {
 func (j *jobsScreen) reload() {
 	j.shell.background(func(ctx context.Context) {
 		list, err := j.shell.studio.Jobs(ctx, 200)
-		fyne.Do(func() {
+		post(func() {
 			if err != nil {
 				j.shell.showError("Could not list the jobs", err)
 				return

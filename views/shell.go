@@ -17,6 +17,12 @@ import (
 	"modelsmith/app"
 )
 
+// post runs fn on the UI goroutine; every result of background work reaches
+// the widgets through it. It is fyne.Do, except in tests: Fyne's test driver
+// runs fyne.Do at once on the calling goroutine, so the tests replace post
+// with a version that also holds their UI lock.
+var post = fyne.Do
+
 // Shell is the main window's frame: navigation on the left, the current screen
 // on the right, and a task bar for running work at the bottom. Screens reach
 // the Studio, the window and each other through it.
@@ -133,7 +139,7 @@ func (s *Shell) background(fn func(ctx context.Context)) {
 func (s *Shell) reloadDatasets(then func()) {
 	s.background(func(ctx context.Context) {
 		list, err := s.studio.Datasets(ctx)
-		fyne.Do(func() {
+		post(func() {
 			if err != nil {
 				s.showError("Could not list the datasets", err)
 				return
@@ -212,7 +218,7 @@ func (s *Shell) importFiles(paths []string) {
 				opened = res.Dataset.Ref
 			}
 		}
-		fyne.Do(func() {
+		post(func() {
 			s.task.finish()
 			if len(failures) > 0 {
 				s.showError("Import failed", fmt.Errorf("%s", strings.Join(failures, "\n")))
@@ -287,7 +293,7 @@ func (t *taskBar) throttled(label string) func(app.Progress) {
 		}
 		t.last = time.Now()
 		t.mu.Unlock()
-		fyne.Do(func() {
+		post(func() {
 			if t.cancelFn == nil {
 				return
 			}

@@ -1,10 +1,13 @@
 package views
 
 import (
+	_ "modelsmith/views/posixlocale" // before Fyne: see its doc
+
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +19,25 @@ import (
 	"modelsmith/app"
 )
 
+// uiMu stands in for the single UI goroutine of the real driver: background
+// work posts under it, and the tests read and poke widgets under it.
+var uiMu sync.Mutex
+
+func init() {
+	post = func(fn func()) {
+		uiMu.Lock()
+		defer uiMu.Unlock()
+		fyne.Do(fn)
+	}
+}
+
+// onUI runs fn as if on the UI goroutine.
+func onUI(fn func()) {
+	uiMu.Lock()
+	defer uiMu.Unlock()
+	fn()
+}
+
 // newTestShell opens a Studio on a fresh workspace with the sample datasets
 // and builds the shell in a test window.
 func newTestShell(t *testing.T) (*Shell, fyne.Window) {
@@ -26,9 +48,12 @@ func newTestShell(t *testing.T) (*Shell, fyne.Window) {
 		t.Fatal(err)
 	}
 	w := test.NewWindow(nil)
-	s := NewShell(studio, w)
-	w.SetContent(s.Content())
-	w.Resize(fyne.NewSize(1200, 780))
+	var s *Shell
+	onUI(func() {
+		s = NewShell(studio, w)
+		w.SetContent(s.Content())
+		w.Resize(fyne.NewSize(1200, 780))
+	})
 	t.Cleanup(func() {
 		s.Close()
 		w.Close()
@@ -41,7 +66,12 @@ func newTestShell(t *testing.T) (*Shell, fyne.Window) {
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
+	for {
+		var ok bool
+		onUI(func() { ok = cond() })
+		if ok {
+			return
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
@@ -52,12 +82,14 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func TestHomeListsSampleDatasets(t *testing.T) {
 	s, _ := newTestShell(t)
 	eventually(t, "the dataset list", func() bool { return s.home.list.Length() == 3 })
-	if got := s.home.count.Text; got != "Datasets (3)" {
-		t.Errorf("heading = %q", got)
-	}
-	if s.home.empty.Visible() {
-		t.Error("the empty-workspace hint shows although there are datasets")
-	}
+	onUI(func() {
+		if got := s.home.count.Text; got != "Datasets (3)" {
+			t.Errorf("heading = %q", got)
+		}
+		if s.home.empty.Visible() {
+			t.Error("the empty-workspace hint shows although there are datasets")
+		}
+	})
 }
 
 func TestDropImportsAndOpensDataset(t *testing.T) {
@@ -66,49 +98,55 @@ func TestDropImportsAndOpensDataset(t *testing.T) {
 	if err := os.WriteFile(path, []byte("name,kind,age\nrex,dog,3\ntom,cat,5\nkit,cat,\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s.Dropped(fyne.NewPos(10, 10), []fyne.URI{storage.NewFileURI(path)})
+	onUI(func() { s.Dropped(fyne.NewPos(10, 10), []fyne.URI{storage.NewFileURI(path)}) })
 	eventually(t, "the dropped file to open on the Data screen", func() bool {
 		return s.data.detail != nil && s.data.detail.Ref == "pets@1"
 	})
-	if s.content.Objects[0] != s.data.view {
-		t.Error("the Data screen is not shown after the import")
-	}
-	rows, cols := s.data.previewSize()
-	if rows != 3 || cols != 3 {
-		t.Errorf("preview size %d×%d, want 3×3", rows, cols)
-	}
+	onUI(func() {
+		if s.content.Objects[0] != s.data.view {
+			t.Error("the Data screen is not shown after the import")
+		}
+		rows, cols := s.data.previewSize()
+		if rows != 3 || cols != 3 {
+			t.Errorf("preview size %d×%d, want 3×3", rows, cols)
+		}
+	})
 	eventually(t, "the first page of rows", func() bool { return s.data.pages[0] != nil })
-	cell := widget.NewLabel("")
-	s.data.previewCell(widget.TableCellID{Row: 1, Col: 1}, cell)
-	if cell.Text != "cat" {
-		t.Errorf("row 2, column kind = %q, want cat", cell.Text)
-	}
-	s.data.previewCell(widget.TableCellID{Row: 2, Col: 2}, cell)
-	if cell.Text != "—" {
-		t.Errorf("missing age shows %q, want —", cell.Text)
-	}
-	if got := s.data.columnText(1, 1); got != "categorical" {
-		t.Errorf("type of kind = %q", got)
-	}
-	if s.task.view.Visible() {
-		t.Error("the task bar still shows after the import finished")
-	}
+	onUI(func() {
+		cell := widget.NewLabel("")
+		s.data.previewCell(widget.TableCellID{Row: 1, Col: 1}, cell)
+		if cell.Text != "cat" {
+			t.Errorf("row 2, column kind = %q, want cat", cell.Text)
+		}
+		s.data.previewCell(widget.TableCellID{Row: 2, Col: 2}, cell)
+		if cell.Text != "—" {
+			t.Errorf("missing age shows %q, want —", cell.Text)
+		}
+		if got := s.data.columnText(1, 1); got != "categorical" {
+			t.Errorf("type of kind = %q", got)
+		}
+		if s.task.view.Visible() {
+			t.Error("the task bar still shows after the import finished")
+		}
+	})
 }
 
 func TestDroppedBadFileShowsError(t *testing.T) {
 	s, w := newTestShell(t)
 	path := filepath.Join(t.TempDir(), "ragged.csv")
 	os.WriteFile(path, []byte("a,b,c\n1,2,3\n4,5\n"), 0o644)
-	s.Dropped(fyne.NewPos(0, 0), []fyne.URI{storage.NewFileURI(path)})
+	onUI(func() { s.Dropped(fyne.NewPos(0, 0), []fyne.URI{storage.NewFileURI(path)}) })
 	eventually(t, "an error dialog", func() bool {
 		return len(w.Canvas().Overlays().List()) > 0
 	})
 	found := false
-	for _, o := range w.Canvas().Overlays().List() {
-		if labelContaining(o, "line 3") {
-			found = true
+	onUI(func() {
+		for _, o := range w.Canvas().Overlays().List() {
+			if labelContaining(o, "line 3") {
+				found = true
+			}
 		}
-	}
+	})
 	if !found {
 		t.Error("the error dialog does not name line 3")
 	}
@@ -139,18 +177,21 @@ func labelContaining(o fyne.CanvasObject, text string) bool {
 func TestDeleteFromDataScreen(t *testing.T) {
 	s, w := newTestShell(t)
 	eventually(t, "the dataset list", func() bool { return s.home.list.Length() == 3 })
-	s.openDataset("iris@1")
+	onUI(func() { s.openDataset("iris@1") })
 	eventually(t, "iris to load", func() bool { return s.data.detail != nil && s.data.detail.Ref == "iris@1" })
-	test.Tap(s.data.remove)
-	// Confirm in the dialog.
 	var confirm *widget.Button
-	for _, o := range w.Canvas().Overlays().List() {
-		confirm = findButton(o, "Yes")
-	}
+	onUI(func() {
+		test.Tap(s.data.remove)
+		for _, o := range w.Canvas().Overlays().List() {
+			confirm = findButton(o, "Yes")
+		}
+		if confirm != nil {
+			test.Tap(confirm)
+		}
+	})
 	if confirm == nil {
 		t.Fatal("no confirmation dialog with a Yes button")
 	}
-	test.Tap(confirm)
 	eventually(t, "iris to be gone", func() bool { return s.home.list.Length() == 2 && s.data.detail == nil })
 }
 
