@@ -576,7 +576,12 @@ func build(ctx context.Context, src source, file string, na *naMatcher, progress
 			cols[i].startStrings()
 		}
 	}
-	if c, ok := src.(interface{ Close() }); ok {
+	// Sources that hold resources (goroutines, excelize's temporary files)
+	// release them however the build ends.
+	switch c := src.(type) {
+	case interface{ Close() }:
+		defer c.Close()
+	case interface{ Close() error }:
 		defer c.Close()
 	}
 	// The CSV source parses on its own goroutines; others get one here.
