@@ -9,5 +9,7 @@ import (
 	_ "github.com/klauspost/compress/zstd"
 	_ "github.com/parquet-go/parquet-go"
 	_ "github.com/xuri/excelize/v2"
+	_ "gonum.org/v1/gonum/mat"
+	_ "gonum.org/v1/gonum/optimize"
 	_ "modernc.org/sqlite"
 )
