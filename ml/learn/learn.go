@@ -281,4 +281,3 @@ func mustValue(values map[string]string, name string) string {
 	}
 	return v
 }
-
