@@ -169,6 +169,11 @@ func RecoverInterrupted(ctx context.Context, ws *storage.Workspace) ([]storage.J
 			if err := tx.UpdateJob(j); err != nil {
 				return err
 			}
+			// What the job was training goes with it; it registered nothing,
+			// since a model is registered in the run's last transaction.
+			if err := tx.InterruptRunsOfJob(j.ID, j.FinishedAt); err != nil {
+				return err
+			}
 			marked = append(marked, j)
 		}
 		return nil
