@@ -76,6 +76,7 @@ func (r *Runner) Run(ctx context.Context, kind, title string, onProgress func(Pr
 	if err := r.ws.Update(ctx, func(tx *storage.Tx) error { return tx.InsertJob(&job) }); err != nil {
 		return 0, fmt.Errorf("start %s job: %w", kind, err)
 	}
+	ctx = context.WithValue(ctx, jobKey{}, job.ID)
 	r.mu.Lock()
 	r.cancels[job.ID] = cancel
 	r.mu.Unlock()
@@ -85,10 +86,9 @@ func (r *Runner) Run(ctx context.Context, kind, title string, onProgress func(Pr
 		r.mu.Unlock()
 	}()
 
-	usage := startUsage()
+	usage := StartUsage()
 	persist := startPersister(ctx, r.ws, job)
 	report := func(stage string, fraction float64, message string) {
-		usage.sample()
 		if onProgress != nil {
 			onProgress(Progress{JobID: job.ID, Stage: stage, Fraction: fraction, Message: message})
 		}
@@ -99,7 +99,7 @@ func (r *Runner) Run(ctx context.Context, kind, title string, onProgress func(Pr
 	persist.stop()
 
 	job.FinishedAt = time.Now().UTC()
-	job.CPUSeconds, job.PeakMemoryBytes = usage.finish()
+	job.CPUSeconds, job.PeakMemoryBytes = usage.Finish()
 	switch {
 	case err == nil:
 		job.Status, job.Progress, job.Result, job.Message = Succeeded, 1, result, "done"
@@ -113,6 +113,14 @@ func (r *Runner) Run(ctx context.Context, kind, title string, onProgress func(Pr
 		err = fmt.Errorf("record end of %s job: %w", kind, uerr)
 	}
 	return job.ID, err
+}
+
+type jobKey struct{}
+
+// FromContext returns the id of the job whose function received ctx.
+func FromContext(ctx context.Context) (int64, bool) {
+	id, ok := ctx.Value(jobKey{}).(int64)
+	return id, ok
 }
 
 // Cancel asks the running job with that id to stop; it reports whether this
@@ -236,36 +244,59 @@ func (p *persister) stop() {
 	<-p.done
 }
 
-// usage measures the CPU time and the peak live heap of the process while a
-// job runs. With several jobs at once the figures are the process's, which is
-// what a user pays for; the GUI runs one heavy job at a time.
-type usage struct {
-	samples  []metrics.Sample
+// Usage measures the CPU time and the peak live heap of the process while a
+// job (or a part of one, such as one training run) runs. With several jobs at
+// once the figures are the process's, which is what a user pays for; the GUI
+// runs one heavy job at a time. A goroutine samples the heap every
+// usageEvery until Finish, so short peaks between progress reports count.
+type Usage struct {
 	startCPU float64
+	mu       sync.Mutex
+	samples  []metrics.Sample
 	peakHeap uint64
+	quit     chan struct{}
+	done     chan struct{}
 }
 
-func startUsage() *usage {
-	u := &usage{samples: []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}}
-	u.startCPU, _ = u.read()
+const usageEvery = 20 * time.Millisecond
+
+// StartUsage starts measuring.
+func StartUsage() *Usage {
+	u := &Usage{samples: []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}},
+		quit: make(chan struct{}), done: make(chan struct{})}
+	u.startCPU = processCPUSeconds()
+	u.Sample()
+	go func() {
+		defer close(u.done)
+		tick := time.NewTicker(usageEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-u.quit:
+				return
+			case <-tick.C:
+				u.Sample()
+			}
+		}
+	}()
 	return u
 }
 
-func (u *usage) read() (cpu float64, heap uint64) {
+// Sample records the current heap for the peak.
+func (u *Usage) Sample() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
 	metrics.Read(u.samples)
 	if s := u.samples[0]; s.Value.Kind() == metrics.KindUint64 {
-		heap = s.Value.Uint64()
+		u.peakHeap = max(u.peakHeap, s.Value.Uint64())
 	}
-	return processCPUSeconds(), heap
 }
 
-func (u *usage) sample() {
-	_, heap := u.read()
-	u.peakHeap = max(u.peakHeap, heap)
-}
-
-func (u *usage) finish() (cpuSeconds float64, peakBytes int64) {
-	cpu, heap := u.read()
-	u.peakHeap = max(u.peakHeap, heap)
-	return max(cpu-u.startCPU, 0), int64(u.peakHeap)
+// Finish stops measuring and returns the CPU seconds used since StartUsage
+// and the peak heap seen.
+func (u *Usage) Finish() (cpuSeconds float64, peakBytes int64) {
+	close(u.quit)
+	<-u.done
+	u.Sample()
+	return max(processCPUSeconds()-u.startCPU, 0), int64(u.peakHeap)
 }
