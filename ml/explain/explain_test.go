@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -273,4 +274,37 @@ func TestPartialDependence(t *testing.T) {
 			t.Errorf("cancelled: got %v", err)
 		}
 	})
+}
+
+func TestPermutationStopsBetweenFeatures(t *testing.T) {
+	const cols = 40
+	r := rand.New(rand.NewPCG(3, 4))
+	X := &learn.Features{Rows: 100}
+	for j := range cols {
+		v := make([]float64, X.Rows)
+		for i := range v {
+			v[i] = r.NormFloat64()
+		}
+		X.Cols = append(X.Cols, learn.Feature{Name: string(rune('a' + j%26)), Num: v})
+	}
+	y := make([]float64, X.Rows)
+	for i := range y {
+		y[i] = X.Cols[0].Num[i]
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var calls atomic.Int32
+	model := func(X *learn.Features, out []float64) {
+		if calls.Add(1) == 5 {
+			cancel()
+		}
+		copy(out, X.Cols[0].Num)
+	}
+	_, err := Permutation(ctx, model, 1, X, y, 0, "mae", 3, 1)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	// Without cancellation it would predict 1 + 40·3 times.
+	if n := calls.Load(); n > 5+int32(runtime.GOMAXPROCS(0)) {
+		t.Errorf("%d predictions; cancellation was not noticed between permutations", n)
+	}
 }
