@@ -207,20 +207,67 @@ func (s *step) parseCell(text string) (float64, bool) {
 		return math.NaN(), true
 	}
 	t := strings.TrimSpace(text)
+	// A datetime that looks like a date is tried as one first: a failed
+	// ParseFloat or time.Parse allocates its error, which a Row must not.
+	dateFirst := s.kind == data.Datetime && looksLikeDate(t)
+	if dateFirst {
+		if v, ok := parseDate(t); ok {
+			return v, true
+		}
+	}
 	if v, err := strconv.ParseFloat(t, 64); err == nil {
 		return v, true
 	} else if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
 		return v, true
 	}
-	if s.kind == data.Datetime {
-		for _, layout := range data.DatetimeLayouts {
-			if tm, err := time.Parse(layout, t); err == nil {
-				tm = tm.UTC()
-				return float64(tm.Unix()) + float64(tm.Nanosecond())/1e9, true
-			}
+	if s.kind == data.Datetime && !dateFirst {
+		return parseDate(t)
+	}
+	return 0, false
+}
+
+// parseDate parses t with data.DatetimeLayouts; Unix seconds, UTC.
+func parseDate(t string) (float64, bool) {
+	for _, layout := range data.DatetimeLayouts {
+		if !mayMatch(layout, t) {
+			continue
+		}
+		if tm, err := time.Parse(layout, t); err == nil {
+			tm = tm.UTC()
+			return float64(tm.Unix()) + float64(tm.Nanosecond())/1e9, true
 		}
 	}
 	return 0, false
+}
+
+// looksLikeDate reports whether t has a date separator after its first
+// digits, which no number has.
+func looksLikeDate(t string) bool {
+	for i := 0; i < len(t) && i < 5; i++ {
+		if c := t[i]; c == '-' && i > 0 || c == '/' {
+			return true
+		}
+	}
+	return false
+}
+
+// mayMatch is a cheap shape test of t against the known layouts of
+// data.DatetimeLayouts, so that time.Parse (whose failure allocates) runs
+// only for the layout that can match. Unknown layouts are always tried.
+func mayMatch(layout, t string) bool {
+	switch layout {
+	case "2006-01-02":
+		return len(t) == 10 && t[4] == '-'
+	case time.RFC3339:
+		return len(t) >= 20 && t[4] == '-' && t[10] == 'T'
+	case "2006-01-02T15:04:05":
+		return len(t) == 19 && t[4] == '-' && t[10] == 'T'
+	case "2006-01-02 15:04:05":
+		return len(t) == 19 && t[4] == '-' && t[10] == ' '
+	case "01/02/2006":
+		return len(t) == 10 && t[2] == '/'
+	}
+	return true
 }
 
 // Row transforms one row at a time into a reusable one-row feature matrix,
