@@ -45,6 +45,9 @@ const chunkRows = 1024
 // parameters θ = [W (k×p, row-major) | b (k)]. k is 1 (sigmoid) for binary
 // classification and the number of classes otherwise.
 type logistic struct {
+	// ctx is checked between row chunks so that a cancel does not wait for a
+	// whole pass; the caller sees ctx.Err() and discards the partial result.
+	ctx     context.Context
 	p       *problem
 	rows    []float64 // standardised features, row-major (n×nf)
 	n, nf   int
@@ -54,13 +57,13 @@ type logistic struct {
 	scores  [][]float64 // per worker
 }
 
-func newLogistic(p *problem) *logistic {
+func newLogistic(ctx context.Context, p *problem) *logistic {
 	n, nf := len(p.y), len(p.z)
 	k := 1
 	if p.classes > 2 {
 		k = p.classes
 	}
-	lg := &logistic{p: p, rows: make([]float64, n*nf), n: n, nf: nf, k: k}
+	lg := &logistic{ctx: ctx, p: p, rows: make([]float64, n*nf), n: n, nf: nf, k: k}
 	for j, c := range p.z {
 		for i, x := range c {
 			lg.rows[i*nf+j] = x
@@ -96,7 +99,7 @@ func (lg *logistic) eval(theta, grad []float64) float64 {
 			defer wg.Done()
 			for {
 				c := int(next.Add(1)) - 1
-				if c >= len(lg.parts) {
+				if c >= len(lg.parts) || lg.ctx.Err() != nil {
 					return
 				}
 				lg.chunk(theta, c, lg.scores[wkr], grad != nil)
@@ -237,7 +240,7 @@ func (r *recorder) Record(loc *optimize.Location, op optimize.Operation, _ *opti
 // gradient tolerance does not depend on the data size (scikit-learn does the
 // same). The intercept is not penalised.
 func (p *problem) classifyL2(ctx context.Context, m *Model, C float64) error {
-	lg := newLogistic(p)
+	lg := newLogistic(ctx, p)
 	dim, nw := lg.dim(), lg.k*lg.nf
 	lambda := 1 / (C * p.sw)
 	// L-BFGS asks for the value and the gradient at the same point one after
@@ -300,7 +303,7 @@ func equal(a, b []float64) bool {
 // backtracking and restarts: L-BFGS cannot handle the kink of |w| at zero,
 // which is what makes the solution sparse.
 func (p *problem) classifyL1(ctx context.Context, m *Model, C float64) error {
-	lg := newLogistic(p)
+	lg := newLogistic(ctx, p)
 	dim, nw := lg.dim(), lg.k*lg.nf
 	lambda := 1 / (C * p.sw)
 	x, yv, xn := make([]float64, dim), make([]float64, dim), make([]float64, dim)

@@ -197,7 +197,7 @@ func synthetic(rows, cols, classes int) learn.Dataset {
 }
 
 func TestCancel(t *testing.T) {
-	d := synthetic(50000, 40, 4)
+	d := synthetic(20000, 20, 4)
 	for _, pen := range []string{"l2", "l1"} {
 		t.Run("mid-fit "+pen, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
