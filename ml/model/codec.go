@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 
+	"modelsmith/ml/data"
 	"modelsmith/ml/learn"
 	"modelsmith/ml/prep"
 )
@@ -211,6 +212,9 @@ func (p *Pipeline) validate() error {
 	for _, in := range p.Inputs {
 		if in.Name == "" || names[in.Name] {
 			return fmt.Errorf("input %q empty or twice", in.Name)
+		}
+		if k, err := data.ParseKind(in.Type); err != nil || k == data.Unknown {
+			return fmt.Errorf("input %q has unknown type %q", in.Name, in.Type)
 		}
 		names[in.Name] = true
 	}

@@ -290,8 +290,12 @@ func TestPredictColumns(t *testing.T) {
 }
 
 func TestCodecRoundTrip(t *testing.T) {
-	for _, cfg := range []prep.Config{prep.TreePrep(), prep.LinearPrep()} {
+	for i, cfg := range []prep.Config{prep.TreePrep(), prep.LinearPrep(), prep.TreePrep()} {
 		p, f := newPipeline(t, cfg, 200)
+		if i == 2 {
+			p.Task, p.Classes = Regression, nil
+			p.Predictor = &linearScorer{outputs: 1, w: []float64{0.5, -1, 0, 2}}
+		}
 		b, err := p.MarshalBinary()
 		if err != nil {
 			t.Fatal(err)
