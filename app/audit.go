@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"os"
 	"os/user"
 )
@@ -14,4 +15,11 @@ func actor() string {
 	}
 	host, _ := os.Hostname()
 	return name + "@" + host
+}
+
+func jsonUnmarshal(s string, v any) error {
+	if s == "" {
+		return nil
+	}
+	return json.Unmarshal([]byte(s), v)
 }

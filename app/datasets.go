@@ -378,7 +378,7 @@ func ParseRef(ref string) (name string, version int, err error) {
 	}
 	version, err = strconv.Atoi(v)
 	if err != nil || version < 1 {
-		return "", 0, fmt.Errorf("%w: %q: the version after @ must be a positive whole number", ErrUsage, ref)
+		return "", 0, usageErrorf("%q: the version after @ must be a positive whole number", ref)
 	}
 	return name, version, checkName(name)
 }
@@ -424,7 +424,7 @@ func (s *Studio) Dataset(ctx context.Context, ref string) (DatasetDetail, error)
 // decoding only the chunks that hold them.
 func (s *Studio) Preview(ctx context.Context, ref string, from, to int) (*data.Frame, error) {
 	if from < 0 || to < from {
-		return nil, fmt.Errorf("%w: rows %d..%d", ErrUsage, from, to)
+		return nil, usageErrorf("rows %d..%d", from, to)
 	}
 	frame := &data.Frame{}
 	err := s.ws.View(ctx, func(tx *storage.Tx) error {
@@ -542,13 +542,13 @@ func nameFromFile(path string) string {
 func checkName(name string) error {
 	switch {
 	case name == "":
-		return fmt.Errorf("%w: a dataset name must not be empty", ErrUsage)
+		return usageErrorf("a dataset name must not be empty")
 	case len(name) > 100:
-		return fmt.Errorf("%w: dataset name %.20q… is longer than 100 bytes", ErrUsage, name)
+		return usageErrorf("dataset name %.20q… is longer than 100 bytes", name)
 	case strings.ContainsAny(name, "@/\\"):
-		return fmt.Errorf("%w: dataset name %q must not contain @, / or \\", ErrUsage, name)
+		return usageErrorf("dataset name %q must not contain @, / or \\", name)
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return fmt.Errorf("%w: dataset name %q contains a control character", ErrUsage, name)
+		return usageErrorf("dataset name %q contains a control character", name)
 	}
 	return nil
 }

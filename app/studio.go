@@ -146,5 +146,15 @@ func (s *Studio) Jobs(ctx context.Context, limit int) ([]Job, error) {
 func (s *Studio) CancelJob(id int64) bool { return s.runner.Cancel(id) }
 
 // ErrUsage marks errors in what the caller asked for (a malformed reference,
-// an invalid name), as opposed to failures while doing it.
+// an invalid name, an unknown hyperparameter), as opposed to failures while
+// doing it: errors.Is(err, ErrUsage) tells them apart.
 var ErrUsage = errors.New("invalid request")
+
+// usageError is an error in the request; its text is the underlying error's.
+type usageError struct{ err error }
+
+func (e usageError) Error() string        { return e.err.Error() }
+func (e usageError) Unwrap() error        { return e.err }
+func (e usageError) Is(target error) bool { return target == ErrUsage }
+
+func usageErrorf(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }

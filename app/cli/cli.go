@@ -53,6 +53,13 @@ var commands = []command{
 	{"import", "PATH [--name N] [--format F] [--delimiter C]", "import a data file (CSV, TSV, JSON lines, Parquet, XLSX, ARFF; .gz too)", runImport},
 	{"datasets", "", "list the datasets in the workspace", runDatasets},
 	{"dataset", "show|rm NAME[@VERSION]", "a dataset's schema and column profiles, or delete it", runDataset},
+	{"algorithms", "", "the learning algorithms and their hyperparameters", runAlgorithms},
+	{"train", "--data N|FILE --target COL --algo A [--set k=v]... [--name M]", "train a model and register it as M@version", runTrain},
+	{"runs", "[--experiment E] [--limit N]", "training runs, newest first", runRuns},
+	{"models", "", "the registered models", runModels},
+	{"model", "show NAME[@VERSION]", "a model's metrics, parameters and lineage", runModel},
+	{"evaluate", "--model M --data N|FILE", "score a model on labelled data", runEvaluate},
+	{"predict", "--model M --data N|FILE [--out FILE]", "predictions as CSV: inputs, prediction, proba_<class>", runPredict},
 	{"jobs", "[--limit N]", "recent background jobs and how they ended", runJobs},
 }
 
@@ -103,7 +110,7 @@ Usage:
 Commands:
 `)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %-48s %s\n", c.name, c.args, c.summary)
+		fmt.Fprintf(w, "  %-10s %-62s %s\n", c.name, c.args, c.summary)
 	}
 	fmt.Fprintf(w, `
 Every command takes --json for machine-readable output.

@@ -1,0 +1,384 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"modelsmith/app"
+)
+
+// settings collects repeated --set key=value flags.
+type settings map[string]string
+
+func (s settings) String() string { return fmt.Sprint(map[string]string(s)) }
+
+func (s settings) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want key=value, got %q", v)
+	}
+	s[k] = val
+	return nil
+}
+
+func runTrain(ctx context.Context, g *globals, args []string) error {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	opts := app.TrainOptions{Params: settings{}}
+	fs.StringVar(&opts.Data, "data", "", "")
+	fs.StringVar(&opts.Target, "target", "", "")
+	fs.StringVar(&opts.Task, "task", "", "")
+	fs.StringVar(&opts.Algorithm, "algo", "", "")
+	fs.Var(settings(opts.Params), "set", "")
+	fs.StringVar(&opts.Name, "name", "", "")
+	fs.Uint64Var(&opts.Seed, "seed", 42, "")
+	fs.Float64Var(&opts.Holdout, "holdout", app.DefaultHoldout, "")
+	asJSON := fs.Bool("json", false, "")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) > 0:
+		return usagef("train takes flags only (got %q)", pos[0])
+	case opts.Data == "" || opts.Target == "" || opts.Algorithm == "":
+		return usagef("train needs --data, --target and --algo (see 'modelsmith algorithms')")
+	case opts.Task != "" && opts.Task != "binary" && opts.Task != "multiclass" && opts.Task != "regression":
+		return usagef("--task must be binary, multiclass or regression, not %q", opts.Task)
+	}
+	s, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	p := newProgress(g.env.Stderr, "train")
+	res, err := s.Train(ctx, opts, p.report)
+	p.done()
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(g.env.Stdout, res)
+	}
+	fmt.Fprintf(g.env.Stdout, "registered %s (%s, %s, run %d)\n", res.Model.Ref, res.Model.Algorithm, res.Model.Task, res.RunID)
+	printMetrics(g.env.Stdout, "held-out", res.Metrics)
+	return nil
+}
+
+func printMetrics(w io.Writer, label string, m map[string]float64) {
+	for _, name := range app.SortedMetricNames(m) {
+		fmt.Fprintf(w, "  %s %-18s %.6g\n", label, name, m[name])
+	}
+}
+
+func runAlgorithms(ctx context.Context, g *globals, args []string) error {
+	fs := flag.NewFlagSet("algorithms", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	specs := app.Algorithms()
+	if *asJSON {
+		type param struct {
+			Name, Kind, Default, Valid, Help string
+		}
+		type algo struct {
+			Name, Help string
+			Params     []param
+		}
+		var out []algo
+		for _, s := range specs {
+			a := algo{Name: s.Name, Help: s.Help}
+			for _, p := range s.Params {
+				a.Params = append(a.Params, param{p.Name, p.Kind, p.Default, p.Describe(), p.Help})
+			}
+			out = append(out, a)
+		}
+		return writeJSON(g.env.Stdout, out)
+	}
+	for _, s := range specs {
+		fmt.Fprintf(g.env.Stdout, "%s — %s\n", s.Name, s.Help)
+		tw := tabwriter.NewWriter(g.env.Stdout, 0, 0, 2, ' ', 0)
+		for _, p := range s.Params {
+			fmt.Fprintf(tw, "  --set %s=%s\t%s\t%s\n", p.Name, p.Default, p.Describe(), p.Help)
+		}
+		tw.Flush()
+		fmt.Fprintln(g.env.Stdout)
+	}
+	return nil
+}
+
+func runRuns(ctx context.Context, g *globals, args []string) error {
+	fs := flag.NewFlagSet("runs", flag.ContinueOnError)
+	exp := fs.Int64("experiment", 0, "")
+	limit := fs.Int("limit", 50, "")
+	asJSON := fs.Bool("json", false, "")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("runs takes no arguments (got %q)", pos[0])
+	}
+	s, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	runs, err := s.Runs(ctx, *exp, *limit)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if runs == nil {
+			runs = []app.RunInfo{}
+		}
+		return writeJSON(g.env.Stdout, runs)
+	}
+	tw := tabwriter.NewWriter(g.env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tEXP\tALGORITHM\tDATASET\tTARGET\tSTATUS\tSCORE\tFIT\tCPU")
+	for _, r := range runs {
+		score := ""
+		if r.Score != nil {
+			score = fmt.Sprintf("%s %.4f", r.Metric, *r.Score)
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%.1fs\t%.1fs\n", r.ID, r.Experiment, r.Algorithm, r.Dataset, r.Target,
+			r.Status, score, r.FitSeconds, r.CPUSeconds)
+	}
+	return tw.Flush()
+}
+
+func runModels(ctx context.Context, g *globals, args []string) error {
+	fs := flag.NewFlagSet("models", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("models takes no arguments (got %q)", pos[0])
+	}
+	s, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	list, err := s.Models(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if list == nil {
+			list = []app.ModelInfo{}
+		}
+		return writeJSON(g.env.Stdout, list)
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(g.env.Stdout, "no models yet: train one with 'modelsmith train --data D --target T --algo gbdt'")
+		return nil
+	}
+	tw := tabwriter.NewWriter(g.env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "MODEL\tALGORITHM\tTASK\tSTAGE\tDATASET\tSIZE\tCREATED")
+	for _, m := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Ref, m.Algorithm, m.Task, m.Stage, m.DatasetRef,
+			app.FormatBytes(m.Bytes), m.CreatedAt.Local().Format(time.DateTime))
+	}
+	return tw.Flush()
+}
+
+func runModel(ctx context.Context, g *globals, args []string) error {
+	if len(args) == 0 || args[0] != "show" {
+		return usagef("model needs the subcommand show: model show NAME[@VERSION]")
+	}
+	fs := flag.NewFlagSet("model show", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "")
+	pos, err := parseFlags(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("model show needs exactly one NAME[@VERSION] (got %d)", len(pos))
+	}
+	s, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	m, err := s.Model(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(g.env.Stdout, m)
+	}
+	fmt.Fprintf(g.env.Stdout, "%s  %s %s  stage %s  (%s)\n", m.Ref, m.Algorithm, m.Task, m.Stage, app.FormatBytes(m.Bytes))
+	fmt.Fprintf(g.env.Stdout, "trained on %s, run %d, %s\n", m.DatasetRef, m.RunID, m.CreatedAt.Local().Format(time.DateTime))
+	printMetrics(g.env.Stdout, "held-out", m.Metrics)
+	for _, k := range []string{"target", "params", "seed", "fit_seconds", "cpu_seconds", "peak_memory_bytes", "code_version"} {
+		if v, ok := m.Card[k]; ok {
+			fmt.Fprintf(g.env.Stdout, "  %-18s %v\n", k, v)
+		}
+	}
+	return nil
+}
+
+func runEvaluate(ctx context.Context, g *globals, args []string) error {
+	fs := flag.NewFlagSet("evaluate", flag.ContinueOnError)
+	modelRef := fs.String("model", "", "")
+	dataRef := fs.String("data", "", "")
+	asJSON := fs.Bool("json", false, "")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 || *modelRef == "" || *dataRef == "" {
+		return usagef("evaluate needs --model M and --data N|FILE")
+	}
+	s, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	p := newProgress(g.env.Stderr, "evaluate")
+	ev, err := s.Evaluate(ctx, *modelRef, *dataRef, p.report)
+	p.done()
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(g.env.Stdout, ev)
+	}
+	fmt.Fprintf(g.env.Stdout, "%s on %s (%d rows)\n", ev.Model, ev.Data, ev.Rows)
+	printMetrics(g.env.Stdout, "", ev.Metrics)
+	if ev.Confusion != nil {
+		fmt.Fprintln(g.env.Stdout, "confusion matrix (rows: true class, columns: predicted):")
+		tw := tabwriter.NewWriter(g.env.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprint(tw, "\t")
+		for _, c := range ev.Classes {
+			fmt.Fprintf(tw, "%s\t", c)
+		}
+		fmt.Fprintln(tw)
+		for i, row := range ev.Confusion {
+			fmt.Fprintf(tw, "%s\t", ev.Classes[i])
+			for _, n := range row {
+				fmt.Fprintf(tw, "%d\t", n)
+			}
+			fmt.Fprintln(tw)
+		}
+		tw.Flush()
+	}
+	return nil
+}
+
+func runPredict(ctx context.Context, g *globals, args []string) error {
+	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
+	modelRef := fs.String("model", "", "")
+	dataRef := fs.String("data", "", "")
+	outPath := fs.String("out", "", "")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 || *modelRef == "" || *dataRef == "" {
+		return usagef("predict needs --model M and --data N|FILE (and optionally --out FILE)")
+	}
+	s, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	p := newProgress(g.env.Stderr, "predict")
+	res, err := s.Predict(ctx, *modelRef, *dataRef, p.report)
+	p.done()
+	if err != nil {
+		return err
+	}
+	if len(res.Ignored) > 0 {
+		fmt.Fprintf(g.env.Stderr, "predict: columns not used by %s: %s\n", res.Model.Ref, strings.Join(res.Ignored, ", "))
+	}
+	w := g.env.Stdout
+	var f *os.File
+	if *outPath != "" {
+		// Write beside the target and rename, so a cancelled or failed
+		// predict never leaves a half-written file under the name asked for.
+		if f, err = os.CreateTemp(dirOf(*outPath), ".predict-*.csv"); err != nil {
+			return err
+		}
+		defer os.Remove(f.Name())
+		defer f.Close()
+		w = f
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	if err := writePredictions(ctx, bw, res); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if f != nil {
+		if err := f.Close(); err != nil {
+			return err
+		}
+		if err := os.Rename(f.Name(), *outPath); err != nil {
+			return err
+		}
+		fmt.Fprintf(g.env.Stderr, "predict: wrote %d rows to %s\n", res.Input.Rows(), *outPath)
+	}
+	return nil
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexAny(path, `/\`); i >= 0 {
+		return path[:i+1]
+	}
+	return "."
+}
+
+// writePredictions writes the input columns, then prediction and, for
+// classification, proba_<class> per class in the model's (sorted) class
+// order. Numbers use the shortest text that reads back as the same float64.
+func writePredictions(ctx context.Context, w io.Writer, res *app.PredictResult) error {
+	cw := csv.NewWriter(w)
+	cols := res.Input.Columns
+	header := make([]string, 0, len(cols)+1+len(res.Classes))
+	for _, c := range cols {
+		header = append(header, c.Name)
+	}
+	header = append(header, "prediction")
+	if res.Task != "regression" {
+		for _, c := range res.Classes {
+			header = append(header, "proba_"+c)
+		}
+	}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	record := make([]string, len(header))
+	var num []byte
+	for i := 0; i < res.Input.Rows(); i++ {
+		if i%65536 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		for j, c := range cols {
+			record[j] = c.Format(i)
+		}
+		record[len(cols)] = res.Label(i)
+		if res.Task != "regression" {
+			row := res.Out[i*res.Outputs : (i+1)*res.Outputs]
+			for k, p := range row {
+				if math.IsNaN(p) {
+					record[len(cols)+1+k] = ""
+					continue
+				}
+				num = strconv.AppendFloat(num[:0], p, 'g', -1, 64)
+				record[len(cols)+1+k] = string(num)
+			}
+		}
+		if err := cw.Write(record); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
