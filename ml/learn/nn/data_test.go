@@ -139,3 +139,17 @@ func checkProbabilities(t *testing.T, prob []float64, k int) {
 		}
 	}
 }
+
+// head keeps d's first n rows (the splits are already shuffled).
+func head(d learn.Dataset, n int) learn.Dataset {
+	n = min(n, d.X.Rows)
+	out := learn.Dataset{X: &learn.Features{Rows: n}, Y: d.Y[:n], Classes: d.Classes}
+	for _, c := range d.X.Cols {
+		c.Num = c.Num[:n]
+		out.X.Cols = append(out.X.Cols, c)
+	}
+	if d.W != nil {
+		out.W = d.W[:n]
+	}
+	return out
+}
