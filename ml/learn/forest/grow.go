@@ -60,6 +60,9 @@ type grower struct {
 	rng *rand.Rand
 
 	idx  []int32   // in-bag rows, partitioned node by node
+	oy   []int32   // class of idx[i] (classification)
+	ow   []float64 // weight of idx[i]
+	owy  []float64 // weight times centred target of idx[i] (regression)
 	cnt  []int32   // times each row was drawn
 	w    []float64 // weight of each row in this tree
 	perm []int     // feature order, shuffled a little at every node
@@ -89,6 +92,7 @@ func newGrower(t *trainer) *grower {
 	g := &grower{
 		t:      t,
 		idx:    make([]int32, t.n),
+		ow:     make([]float64, t.n),
 		cnt:    make([]int32, t.n),
 		w:      make([]float64, t.n),
 		perm:   make([]int, t.nf),
@@ -104,6 +108,11 @@ func newGrower(t *trainer) *grower {
 	for j := range g.perm {
 		g.perm[j] = j
 	}
+	if t.classes > 0 {
+		g.oy = make([]int32, t.n)
+	} else {
+		g.owy = make([]float64, t.n)
+	}
 	return g
 }
 
@@ -115,6 +124,16 @@ func (g *grower) grow(ctx context.Context, ti int) (*grown, error) {
 		g.perm[j] = j
 	}
 	m := g.sample()
+	// Targets and weights travel with the row indices through partitions,
+	// so that histogram loops read them sequentially.
+	for i, r := range g.idx[:m] {
+		g.ow[i] = g.w[r]
+		if t.classes > 0 {
+			g.oy[i] = t.y[r]
+		} else {
+			g.owy[i] = g.w[r] * t.yc[r]
+		}
+	}
 	g.nodes, g.rules, g.values, g.sets = g.nodes[:0], g.rules[:0], g.values[:0], g.sets[:0]
 	g.stack = append(g.stack[:0], pending{a: 0, b: m, parent: -1})
 	for count := 0; len(g.stack) > 0; count++ {
@@ -271,17 +290,7 @@ func (g *grower) node(p pending) {
 		rule.add(miss)
 	}
 	// Partition the node's rows in place: left rows first.
-	bins := col.Bins
-	idx := g.idx
-	i, j := p.a, p.b-1
-	for i <= j {
-		if rule.has(bins[idx[i]]) {
-			i++
-		} else {
-			idx[i], idx[j] = idx[j], idx[i]
-			j--
-		}
-	}
+	i := g.partition(col.Bins, &rule, p.a, p.b)
 	id := int32(len(g.nodes))
 	g.nodes = append(g.nodes, nd)
 	g.rules = append(g.rules, rule)
@@ -290,6 +299,39 @@ func (g *grower) node(p pending) {
 	g.stack = append(g.stack,
 		pending{a: i, b: p.b, depth: p.depth + 1, parent: id, left: false},
 		pending{a: p.a, b: i, depth: p.depth + 1, parent: id, left: true})
+}
+
+// partition reorders rows idx[a:b] (and their targets and weights) so that
+// those going left come first, and returns where the right ones start.
+func (g *grower) partition(bins []uint8, rule *binSet, a, b int) int {
+	idx, ow := g.idx, g.ow
+	i, j := a, b-1
+	if g.t.classes > 0 {
+		oy := g.oy
+		for i <= j {
+			if rule.has(bins[idx[i]]) {
+				i++
+				continue
+			}
+			idx[i], idx[j] = idx[j], idx[i]
+			ow[i], ow[j] = ow[j], ow[i]
+			oy[i], oy[j] = oy[j], oy[i]
+			j--
+		}
+		return i
+	}
+	owy := g.owy
+	for i <= j {
+		if rule.has(bins[idx[i]]) {
+			i++
+			continue
+		}
+		idx[i], idx[j] = idx[j], idx[i]
+		ow[i], ow[j] = ow[j], ow[i]
+		owy[i], owy[j] = owy[j], owy[i]
+		j--
+	}
+	return i
 }
 
 func (g *grower) leaf(p pending) {
@@ -335,22 +377,21 @@ func (g *grower) nodeStats(a, b int) bool {
 	clear(tot)
 	tot[0] = float64(b - a)
 	pure := true
+	ow := g.ow[a:b]
 	if t.classes > 0 {
-		y0 := t.y[g.idx[a]]
-		for _, r := range g.idx[a:b] {
-			y := t.y[r]
-			tot[1+y] += g.w[r]
+		oy := g.oy[a:b]
+		y0 := oy[0]
+		for i, y := range oy {
+			tot[1+y] += ow[i]
 			pure = pure && y == y0
 		}
 		return pure
 	}
 	y0 := t.yc[g.idx[a]]
-	for _, r := range g.idx[a:b] {
-		y := t.yc[r]
-		w := g.w[r]
-		tot[1] += w
-		tot[2] += w * y
-		pure = pure && y == y0
+	for i, r := range g.idx[a:b] {
+		tot[1] += ow[i]
+		tot[2] += g.owy[i+a]
+		pure = pure && t.yc[r] == y0
 	}
 	return pure
 }
@@ -410,7 +451,7 @@ func (g *grower) compress(f, a, b int) (int, bool) {
 		prev := -1
 		for _, key := range keys {
 			bin := int(key >> 16)
-			r := idx[key&0xffff]
+			i := a + int(key&0xffff)
 			if bin != prev {
 				prev = bin
 				if bin == miss {
@@ -422,27 +463,41 @@ func (g *grower) compress(f, a, b int) (int, bool) {
 					g.cbins = append(g.cbins, bin)
 				}
 			}
-			g.addRow(st, r)
+			g.addRow(st, i)
 		}
 		return len(g.cbins), hasMiss
 	}
 	h := g.hist
-	lo, hi := 255, 0
+	// Tracking the range of bins costs more than scanning them all once the
+	// node has as many rows as the feature has bins.
+	lo, hi := 0, miss
+	track := len(idx) < miss
+	if track {
+		lo, hi = miss, 0
+	}
+	ow := g.ow[a:b]
 	if t.classes > 0 {
-		for _, r := range idx {
+		oy := g.oy[a:b]
+		for i, r := range idx {
 			bin := int(bins[r])
-			lo, hi = min(lo, bin), max(hi, bin)
-			h[bin*s]++
-			h[bin*s+1+int(t.y[r])] += g.w[r]
+			if track {
+				lo, hi = min(lo, bin), max(hi, bin)
+			}
+			hb := h[bin*s : bin*s+s]
+			hb[0]++
+			hb[1+oy[i]] += ow[i]
 		}
 	} else {
-		for _, r := range idx {
+		owy := g.owy[a:b]
+		for i, r := range idx {
 			bin := int(bins[r])
-			lo, hi = min(lo, bin), max(hi, bin)
-			w := g.w[r]
-			h[bin*s]++
-			h[bin*s+1] += w
-			h[bin*s+2] += w * t.yc[r]
+			if track {
+				lo, hi = min(lo, bin), max(hi, bin)
+			}
+			hb := h[bin*s : bin*s+3]
+			hb[0]++
+			hb[1] += ow[i]
+			hb[2] += owy[i]
 		}
 	}
 	for bin := lo; bin <= hi; bin++ {
@@ -462,16 +517,14 @@ func (g *grower) compress(f, a, b int) (int, bool) {
 	return len(g.cbins), hasMiss
 }
 
-func (g *grower) addRow(st []float64, r int32) {
-	t := g.t
-	w := g.w[r]
+func (g *grower) addRow(st []float64, i int) {
 	st[0]++
-	if t.classes > 0 {
-		st[1+t.y[r]] += w
+	if g.t.classes > 0 {
+		st[1+g.oy[i]] += g.ow[i]
 		return
 	}
-	st[1] += w
-	st[2] += w * t.yc[r]
+	st[1] += g.ow[i]
+	st[2] += g.owy[i]
 }
 
 func addTo(dst, src []float64) {
