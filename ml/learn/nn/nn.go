@@ -27,9 +27,10 @@
 // from one generator seeded by learn.Options.Seed, and the graph runs on
 // gorgonia's tape machine, whose float64 kernels sum in a fixed order, so the
 // same data, parameters and seed give the same model bit for bit, whatever
-// the number of cores. Options.Threads is not honoured by training (the tape
-// machine runs one op at a time; gorgonia's kernels choose their own
-// goroutines) but bounds the goroutines Predict uses.
+// the number of cores. Options.Threads is not honoured: the tape machine
+// runs one op at a time and gorgonia's kernels choose their own goroutines,
+// each output element being summed by one of them in a fixed order, which is
+// what keeps training deterministic without forcing it onto one thread.
 //
 // It is a pure library: it must not import storage, app, views or Fyne.
 //
