@@ -123,12 +123,19 @@ type ImportResult struct {
 // compressed), profiles it and stores it as a new dataset version in one
 // transaction: when it fails or is cancelled, the workspace is as it was.
 func (s *Studio) ImportDataset(ctx context.Context, path string, opts ImportOptions, progress func(Progress)) (ImportResult, error) {
+	res, _, err := s.importFile(ctx, path, opts, progress)
+	return res, err
+}
+
+// importFile is ImportDataset that also returns the frame it read, for use
+// cases that go on to use the data (training on a file imports it first).
+func (s *Studio) importFile(ctx context.Context, path string, opts ImportOptions, progress func(Progress)) (ImportResult, *data.Frame, error) {
 	name := opts.Name
 	if name == "" {
 		name = nameFromFile(path)
 	}
 	if err := checkName(name); err != nil {
-		return ImportResult{}, err
+		return ImportResult{}, nil, err
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -149,7 +156,8 @@ func (s *Studio) importSample(ctx context.Context, sample resources.Sample, prog
 		defer rc.Close()
 		return data.Read(ctx, rc, sample.File, ro)
 	}
-	return s.importFrame(ctx, "Add sample "+sample.Name, sample.Name, "sample", sample.File, sample.File, ImportOptions{}, read, progress)
+	res, _, err := s.importFrame(ctx, "Add sample "+sample.Name, sample.Name, "sample", sample.File, sample.File, ImportOptions{}, read, progress)
+	return res, err
 }
 
 // Import stages and the share of the job each takes, for one progress bar.
@@ -161,11 +169,13 @@ const (
 )
 
 func (s *Studio) importFrame(ctx context.Context, title, name, sourceKind, source, file string, opts ImportOptions,
-	read func(context.Context, data.ReadOptions) (*data.Frame, error), progress func(Progress)) (ImportResult, error) {
+	read func(context.Context, data.ReadOptions) (*data.Frame, error), progress func(Progress)) (ImportResult, *data.Frame, error) {
 	var res ImportResult
+	var frame *data.Frame
 	jobID, err := s.runner.Run(ctx, "import", title, progress, func(ctx context.Context, report jobs.Reporter) (string, error) {
 		report("reading", 0, "reading "+filepath.Base(file))
-		frame, err := read(ctx, data.ReadOptions{
+		var err error
+		frame, err = read(ctx, data.ReadOptions{
 			Format: opts.Format, Delimiter: opts.Delimiter,
 			Progress: func(done, total int64) {
 				if total > 0 {
@@ -271,9 +281,9 @@ func (s *Studio) importFrame(ctx context.Context, title, name, sourceKind, sourc
 	})
 	res.JobID = jobID
 	if err != nil {
-		return res, fmt.Errorf("import %s: %w", filepath.Base(file), err)
+		return res, nil, fmt.Errorf("import %s: %w", filepath.Base(file), err)
 	}
-	return res, nil
+	return res, frame, nil
 }
 
 func resultJSON(d Dataset) string {

@@ -98,11 +98,13 @@ func modelFrom(m storage.Model) ModelInfo {
 // loaded; a path that exists is imported first.
 func (s *Studio) loadData(ctx context.Context, ref string, progress func(Progress)) (*data.Frame, Dataset, error) {
 	if _, err := os.Stat(ref); err == nil {
-		res, err := s.ImportDataset(ctx, ref, ImportOptions{}, progress)
+		// The frame just read is the dataset's content (or, when the import
+		// found it unchanged, identical to it): no need to load it back.
+		res, frame, err := s.importFile(ctx, ref, ImportOptions{}, progress)
 		if err != nil {
 			return nil, Dataset{}, err
 		}
-		ref = res.Dataset.Ref
+		return frame, res.Dataset, nil
 	}
 	detail, err := s.Dataset(ctx, ref)
 	if err != nil {
