@@ -20,15 +20,12 @@ const rowBlock = 1 << 16
 func (t *trainer) grow(ctx context.Context, c, m int) (Tree, error) {
 	g := t.grad[c*t.n : (c+1)*t.n]
 	h := t.hess[c*t.n : (c+1)*t.n]
-	// Gather gradients into row order once; partitions then move them with
-	// the row indices, so histogram loops read them sequentially.
+	t.cg, t.ch = g, h
 	nb := (m + rowBlock - 1) / rowBlock
 	part := make([]float64, 2*nb)
 	parallel(t.threads, nb, func(k int) {
 		sg, sh := 0.0, 0.0
-		for i := k * rowBlock; i < min((k+1)*rowBlock, m); i++ {
-			r := t.idx[i]
-			t.og[i], t.oh[i] = g[r], h[r]
+		for _, r := range t.idx[k*rowBlock : min((k+1)*rowBlock, m)] {
 			sg += float64(g[r])
 			sh += float64(h[r])
 		}
@@ -185,6 +182,17 @@ func (t *trainer) buildHist(hist []binStat, a, b int) {
 	n := b - a
 	feats := t.featList
 	nf := len(feats)
+	// Gather the rows' gradients into idx order so that every feature's
+	// loop reads them sequentially; only the smaller child of a split is
+	// built, so this touches about half the rows per level.
+	gather := func(lo, hi int) {
+		for i, r := range t.idx[lo:hi] {
+			t.og[lo+i], t.oh[lo+i] = t.cg[r], t.ch[r]
+		}
+	}
+	parallel(t.threads, (n+rowBlock-1)/rowBlock, func(k int) {
+		gather(a+k*rowBlock, a+min((k+1)*rowBlock, n))
+	})
 	if n <= rowBlock {
 		work := n * nf
 		th := t.threads
@@ -273,7 +281,7 @@ func (t *trainer) subtract(large, small []binStat) {
 	}
 }
 
-// partition moves the rows of idx[a:b] (with their gradients) that go left
+// partition moves the rows of idx[a:b] that go left
 // to the front, keeping order, and returns how many went left. Large ranges
 // are cut into fixed blocks counted and scattered in parallel.
 func (t *trainer) partition(a, b int, s *split) int {
@@ -307,13 +315,13 @@ func (t *trainer) partition(a, b int, s *split) int {
 			l += counts[j]
 		}
 		r := a + nl + (lo - a) - (l - a)
-		for i := lo; i < hi; i++ {
-			row := t.idx[i]
+		tmp := t.tmpIdx
+		for _, row := range t.idx[lo:hi] {
 			if lut[bins[row]] {
-				t.tmpIdx[l], t.tg[l], t.th[l] = row, t.og[i], t.oh[i]
+				tmp[l] = row
 				l++
 			} else {
-				t.tmpIdx[r], t.tg[r], t.th[r] = row, t.og[i], t.oh[i]
+				tmp[r] = row
 				r++
 			}
 		}
@@ -321,8 +329,6 @@ func (t *trainer) partition(a, b int, s *split) int {
 	parallel(t.threads, nb, func(k int) {
 		lo, hi := a+k*rowBlock, a+min((k+1)*rowBlock, n)
 		copy(t.idx[lo:hi], t.tmpIdx[lo:hi])
-		copy(t.og[lo:hi], t.tg[lo:hi])
-		copy(t.oh[lo:hi], t.th[lo:hi])
 	})
 	return nl
 }

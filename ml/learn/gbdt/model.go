@@ -79,54 +79,59 @@ func (m *Model) Outputs() int {
 
 func (m *Model) groups() int { return len(m.BaseScore) }
 
-// flatModel is the prediction form: all trees' nodes in one array, 16 bytes a
-// node, children as indices (negative: ^leaf index). The flags of a node live
-// in the high bits of feat; a categorical node has no threshold, so its thr
-// bits index cats, which locates its bitset in catBits.
+// flatModel is the prediction form: every tree's nodes, leaves included, in
+// one array of 12-byte nodes, a node's two children side by side (right =
+// left+1) so that the walk picks a child with arithmetic rather than a
+// branch. The flags of a node live in the high bits of feat (a leaf has the
+// sign bit, and its left indexes leaves). A categorical node has no
+// threshold, so its thr bits hold the offset of its bitset in catBits: the
+// number of words, then the words, bit c set sending code c left.
 type flatModel struct {
 	nodes   []fnode
 	leaves  []float64
 	roots   []int32
-	cats    []catSet
 	catBits []uint64
 }
 
 type fnode struct {
-	feat  int32
-	thr   float32
-	left  int32
-	right int32
+	feat int32
+	thr  float32
+	left int32
 }
 
-type catSet struct{ off, words int32 }
-
 const (
-	defFlag = 1 << 30
-	catFlag = 1 << 29
-	featMsk = catFlag - 1
+	leafFlag = -1 << 31
+	defFlag  = 1 << 30
+	catFlag  = 1 << 29
+	featMsk  = catFlag - 1
 )
 
 func (m *Model) compile() *flatModel {
 	f := &flatModel{}
 	for _, t := range m.Trees {
+		root := int32(len(f.nodes))
+		f.nodes = append(f.nodes, fnode{})
+		f.roots = append(f.roots, root)
 		if len(t.Nodes) == 0 {
+			f.nodes[root] = fnode{feat: leafFlag, left: int32(len(f.leaves))}
 			f.leaves = append(f.leaves, 0)
-			f.roots = append(f.roots, ^int32(len(f.leaves)-1))
 			continue
 		}
-		f.roots = append(f.roots, f.add(t.Nodes, 0))
+		f.fill(m.Features, t.Nodes, 0, root)
 	}
 	return f
 }
 
-func (f *flatModel) add(nodes []Node, i int) int32 {
+func (f *flatModel) fill(feats []FeatureInfo, nodes []Node, i int, slot int32) {
 	n := &nodes[i]
 	if n.IsLeaf() {
+		f.nodes[slot] = fnode{feat: leafFlag, left: int32(len(f.leaves))}
 		f.leaves = append(f.leaves, n.Value)
-		return ^int32(len(f.leaves) - 1)
+		return
 	}
-	id := int32(len(f.nodes))
-	nd := fnode{feat: int32(n.Feature), thr: n.Threshold}
+	kids := int32(len(f.nodes))
+	f.nodes = append(f.nodes, fnode{}, fnode{})
+	nd := fnode{feat: int32(n.Feature), thr: n.Threshold, left: kids}
 	if n.DefaultLeft {
 		nd.feat |= defFlag
 	}
@@ -136,26 +141,30 @@ func (f *flatModel) add(nodes []Node, i int) int32 {
 		if len(n.Categories) > 0 {
 			maxCode = slices.Max(n.Categories)
 		}
-		cs := catSet{off: int32(len(f.catBits)), words: maxCode/64 + 1}
-		f.catBits = append(f.catBits, make([]uint64, cs.words)...)
+		words := int(maxCode)/64 + 1
+		off := len(f.catBits)
+		f.catBits = append(f.catBits, make([]uint64, 1+words)...)
+		f.catBits[off] = uint64(words)
 		for _, c := range n.Categories {
 			if c >= 0 {
-				f.catBits[cs.off+c/64] |= 1 << (uint(c) % 64)
+				f.catBits[off+1+int(c)/64] |= 1 << (uint(c) % 64)
 			}
 		}
-		nd.thr = math.Float32frombits(uint32(len(f.cats)))
-		f.cats = append(f.cats, cs)
+		nd.thr = math.Float32frombits(uint32(off))
 	}
-	f.nodes = append(f.nodes, nd)
-	l := f.add(nodes, n.Left)
-	r := f.add(nodes, n.Right)
-	f.nodes[id].left, f.nodes[id].right = l, r
-	return id
+	f.nodes[slot] = nd
+	f.fill(feats, nodes, n.Left, kids)
+	f.fill(feats, nodes, n.Right, kids+1)
 }
+
+// predictBlock is the block size: 256 rows of inputs as float32, row-major,
+// stay in L1 while every tree walks them.
+const predictBlock = 256
 
 // Predict implements learn.Predictor: probabilities per class for
 // classification, the value for regression, row-major into out. Features
-// that are absent or of the wrong kind or length are read as missing.
+// that are absent or of the wrong kind or length are read as missing. Large
+// batches are split over GOMAXPROCS goroutines; nothing is allocated per row.
 func (m *Model) Predict(X *learn.Features, out []float64) {
 	fm := m.flat
 	if fm == nil {
@@ -166,11 +175,10 @@ func (m *Model) Predict(X *learn.Features, out []float64) {
 	}
 	k := m.Outputs()
 	rows := min(X.Rows, len(out)/k)
-	num := make([][]float64, len(m.Features))
-	cat := make([][]int32, len(m.Features))
-	levels := make([]int32, len(m.Features))
+	nf := len(m.Features)
+	num := make([][]float64, nf)
+	cat := make([][]int32, nf)
 	for j, fi := range m.Features {
-		levels[j] = int32(fi.Levels)
 		if j >= len(X.Cols) {
 			continue
 		}
@@ -181,17 +189,17 @@ func (m *Model) Predict(X *learn.Features, out []float64) {
 			num[j] = c.Num
 		}
 	}
-	in := predInput{num: num, cat: cat, levels: levels}
-	const block = 256
-	nBlocks := (rows + block - 1) / block
+	nBlocks := (rows + predictBlock - 1) / predictBlock
 	workers := min(runtime.GOMAXPROCS(0), nBlocks, max(1, rows/4096))
 	run := func(w int) {
-		g := m.groups()
-		acc := make([]float64, block*g)
+		acc := make([]float64, predictBlock*m.groups())
+		xb := make([]float32, predictBlock*max(nf, 1))
 		for b := w; b < nBlocks; b += workers {
-			r0 := b * block
-			r1 := min(r0+block, rows)
-			m.predictBlock(fm, &in, r0, r1, acc, out)
+			r0 := b * predictBlock
+			r1 := min(r0+predictBlock, rows)
+			m.loadBlock(xb, num, cat, r0, r1)
+			m.predictBlock(fm, xb, r1-r0, acc)
+			m.transform(acc, out[r0*k:r1*k], r1-r0)
 		}
 	}
 	if workers <= 1 {
@@ -205,75 +213,77 @@ func (m *Model) Predict(X *learn.Features, out []float64) {
 	wg.Wait()
 }
 
-type predInput struct {
-	num    [][]float64 // nil: all missing (or categorical)
-	cat    [][]int32
-	levels []int32
+// loadBlock writes rows r0..r1 row-major as float32: NaN for a missing value,
+// and for a categorical feature the code, or NaN when it is -1 or unseen.
+func (m *Model) loadBlock(xb []float32, num [][]float64, cat [][]int32, r0, r1 int) {
+	nf := len(m.Features)
+	nan := float32(math.NaN())
+	for j, fi := range m.Features {
+		switch {
+		case num[j] != nil:
+			for r, v := range num[j][r0:r1] {
+				xb[r*nf+j] = float32(v)
+			}
+		case cat[j] != nil:
+			lv := int32(fi.Levels)
+			for r, c := range cat[j][r0:r1] {
+				v := nan
+				if c >= 0 && c < lv {
+					v = float32(c)
+				}
+				xb[r*nf+j] = v
+			}
+		default:
+			for r := 0; r < r1-r0; r++ {
+				xb[r*nf+j] = nan
+			}
+		}
+	}
 }
 
-func (m *Model) predictBlock(fm *flatModel, in *predInput, r0, r1 int, acc, out []float64) {
+func (m *Model) predictBlock(fm *flatModel, xb []float32, n int, acc []float64) {
 	g := m.groups()
-	n := r1 - r0
+	nf := len(m.Features)
 	acc = acc[:n*g]
 	for r := 0; r < n; r++ {
 		copy(acc[r*g:(r+1)*g], m.BaseScore)
 	}
 	nodes := fm.nodes
+	catBits := fm.catBits
 	for t, root := range fm.roots {
 		grp := t % g
-		if root < 0 {
-			v := fm.leaves[^root]
-			for r := 0; r < n; r++ {
-				acc[r*g+grp] += v
-			}
-			continue
-		}
 		for r := 0; r < n; r++ {
-			row := r0 + r
+			x := xb[r*nf : r*nf+nf]
 			i := root
-			for i >= 0 {
+			for {
 				nd := &nodes[i]
-				f := nd.feat & featMsk
-				var left bool
-				if nd.feat&catFlag == 0 {
-					col := in.num[f]
-					if col == nil {
-						left = nd.feat&defFlag != 0
-					} else if x := col[row]; x != x {
-						left = nd.feat&defFlag != 0
-					} else {
-						left = float32(x) <= nd.thr
+				f := nd.feat
+				if f < 0 {
+					acc[r*g+grp] += fm.leaves[nd.left]
+					break
+				}
+				v := x[f&featMsk]
+				var right int32
+				if f&catFlag == 0 {
+					if !(v <= nd.thr) {
+						right = 1
 					}
 				} else {
-					left = fm.catLeft(nd, in, f, row)
+					// For NaN, c is garbage; the NaN test below decides.
+					c := uint32(v)
+					off := math.Float32bits(nd.thr)
+					right = 1
+					if w := c >> 6; w < uint32(catBits[off]) {
+						right = int32(catBits[off+1+w]>>(c&63)&1) ^ 1
+					}
 				}
-				if left {
-					i = nd.left
-				} else {
-					i = nd.right
+				if v != v {
+					right = int32(uint32(f)>>30&1) ^ 1
 				}
+				i = nd.left + right
 			}
-			acc[r*g+grp] += fm.leaves[^i]
 		}
 	}
-	m.transform(acc, out[r0*m.Outputs():r1*m.Outputs()], n)
-}
-
-func (fm *flatModel) catLeft(nd *fnode, in *predInput, f int32, row int) bool {
-	col := in.cat[f]
-	if col == nil {
-		return nd.feat&defFlag != 0
-	}
-	c := col[row]
-	if c < 0 || c >= in.levels[f] {
-		return nd.feat&defFlag != 0
-	}
-	cs := fm.cats[math.Float32bits(nd.thr)]
-	w := c / 64
-	if w >= cs.words {
-		return false
-	}
-	return fm.catBits[cs.off+w]&(1<<(uint(c)%64)) != 0
 }
 
 // transform turns raw scores into outputs.
