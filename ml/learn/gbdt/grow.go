@@ -287,22 +287,32 @@ func (t *trainer) subtract(large, small []binStat) {
 func (t *trainer) partition(a, b int, s *split) int {
 	col := &t.bm.Cols[s.feat]
 	bins := col.Bins
-	var lut [256]bool
+	var lut [256]int
 	miss := col.MissingBin()
 	for bin := 0; bin < 256; bin++ {
-		lut[bin] = s.goesLeft(uint8(bin), miss)
+		if s.goesLeft(uint8(bin), miss) {
+			lut[bin] = 1
+		}
 	}
 	n := b - a
 	nb := (n + rowBlock - 1) / rowBlock
 	counts := make([]int, nb)
+	// Each block splits its rows into its own part of tmpIdx (left) and
+	// tmpR (right) without branching: every row is written to both, and
+	// only the side it belongs to advances. Stray writes stay inside the
+	// block's part.
 	parallel(t.threads, nb, func(k int) {
-		c := 0
-		for _, r := range t.idx[a+k*rowBlock : a+min((k+1)*rowBlock, n)] {
-			if lut[bins[r]] {
-				c++
-			}
+		lo, hi := a+k*rowBlock, a+min((k+1)*rowBlock, n)
+		tl, tr := t.tmpIdx[lo:hi], t.tmpR[lo:hi]
+		l, r := 0, 0
+		for _, row := range t.idx[lo:hi] {
+			left := lut[bins[row]]
+			tl[l] = row
+			tr[r] = row
+			l += left
+			r += 1 - left
 		}
-		counts[k] = c
+		counts[k] = l
 	})
 	nl := 0
 	for _, c := range counts {
@@ -315,20 +325,9 @@ func (t *trainer) partition(a, b int, s *split) int {
 			l += counts[j]
 		}
 		r := a + nl + (lo - a) - (l - a)
-		tmp := t.tmpIdx
-		for _, row := range t.idx[lo:hi] {
-			if lut[bins[row]] {
-				tmp[l] = row
-				l++
-			} else {
-				tmp[r] = row
-				r++
-			}
-		}
-	})
-	parallel(t.threads, nb, func(k int) {
-		lo, hi := a+k*rowBlock, a+min((k+1)*rowBlock, n)
-		copy(t.idx[lo:hi], t.tmpIdx[lo:hi])
+		c := counts[k]
+		copy(t.idx[l:l+c], t.tmpIdx[lo:lo+c])
+		copy(t.idx[r:r+(hi-lo-c)], t.tmpR[lo:lo+hi-lo-c])
 	})
 	return nl
 }

@@ -146,6 +146,7 @@ type trainer struct {
 	hess  []float32
 
 	idx, tmpIdx []int32
+	tmpR        []int32
 	og, oh      []float32 // grad/hess gathered in idx order for a histogram
 	cg, ch      []float32 // this tree's grad/hess (one class's part)
 	featOn      []bool
@@ -180,6 +181,7 @@ func newTrainer(p Params, obj string, bm *binning.Matrix, d learn.Dataset, threa
 	t.hess = make([]float32, n*t.k)
 	t.idx = make([]int32, n)
 	t.tmpIdx = make([]int32, n)
+	t.tmpR = make([]int32, n)
 	t.og = make([]float32, n)
 	t.oh = make([]float32, n)
 	t.featOn = make([]bool, t.nf)
