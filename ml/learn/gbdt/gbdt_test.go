@@ -26,8 +26,8 @@ func TestRealDatasets(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if testing.Short() && tc.dir == "adult" {
-				t.Skip("adult takes a few seconds")
+			if (testing.Short() || raceEnabled) && tc.dir == "adult" {
+				t.Skip("adult takes a few seconds, a minute under -race")
 			}
 			s := loadSplit(t, tc.dir, "train.csv", "test.csv", tc.target, tc.classify)
 			p := DefaultParams()
@@ -115,6 +115,9 @@ func TestDeterminism(t *testing.T) {
 			d := synthetic(70_000, 3, tc.classes) // over rowBlock rows, so blocked sums are exercised
 			p := DefaultParams()
 			p.NEstimators = 4
+			if raceEnabled {
+				p.NEstimators = 1
+			}
 			tc.p(&p)
 			var first []byte
 			for _, procs := range []int{1, 2, 5} {
