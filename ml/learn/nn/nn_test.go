@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -202,7 +203,8 @@ func TestParams(t *testing.T) {
 	}
 }
 
-// TestDeterminism fits twice with one seed and wants the same bytes, and
+// TestDeterminism fits twice with one seed, on all cores and on one, and
+// wants the same bytes, and
 // once with another seed and wants a different model.
 func TestDeterminism(t *testing.T) {
 	tests := []struct {
@@ -220,7 +222,10 @@ func TestDeterminism(t *testing.T) {
 				t.Skip("data set not available")
 			}
 			a, _ := fit(t, tc.set, tc.d, learn.Options{Seed: 7, Threads: 1}).MarshalBinary()
+			// One core, so that gorgonia's kernels split their work differently.
+			procs := runtime.GOMAXPROCS(1)
 			b, _ := fit(t, tc.set, tc.d, learn.Options{Seed: 7, Threads: 4}).MarshalBinary()
+			runtime.GOMAXPROCS(procs)
 			if !bytes.Equal(a, b) {
 				t.Fatal("two fits with one seed gave different models")
 			}
