@@ -204,8 +204,7 @@ func TestParams(t *testing.T) {
 }
 
 // TestDeterminism fits twice with one seed, on all cores and on one, and
-// wants the same bytes, and
-// once with another seed and wants a different model.
+// wants the same bytes, then with another seed and wants a different model.
 func TestDeterminism(t *testing.T) {
 	tests := []struct {
 		name string
