@@ -476,7 +476,9 @@ func (g *grower) compress(f, a, b int) (int, bool) {
 		lo, hi = miss, 0
 	}
 	ow := g.ow[a:b]
-	if t.classes > 0 {
+	if t.countFree {
+		lo, hi = g.histNoCount(bins, idx, ow, a, b, track, lo, hi)
+	} else if t.classes > 0 {
 		oy := g.oy[a:b]
 		for i, r := range idx {
 			bin := int(bins[r])
@@ -503,7 +505,12 @@ func (g *grower) compress(f, a, b int) (int, bool) {
 	for bin := lo; bin <= hi; bin++ {
 		hb := h[bin*s : (bin+1)*s]
 		if hb[0] == 0 {
-			continue
+			if !t.countFree || g.weight(hb) == 0 {
+				continue
+			}
+			// Counts were skipped: a non-empty bin counts as one row,
+			// which is all that min_samples_leaf 1 needs.
+			hb[0] = 1
 		}
 		if bin == miss {
 			copy(g.mstats, hb)
@@ -515,6 +522,36 @@ func (g *grower) compress(f, a, b int) (int, bool) {
 		clear(hb)
 	}
 	return len(g.cbins), hasMiss
+}
+
+// histNoCount fills the histogram without row counts: a counter that every
+// row of a popular bin increments is a chain of dependent stores, and with
+// min_samples_leaf 1 and positive weights a bin's weight says whether it is
+// empty.
+func (g *grower) histNoCount(bins []uint8, idx []int32, ow []float64, a, b int, track bool, lo, hi int) (int, int) {
+	t := g.t
+	h := g.hist
+	s := t.stride
+	if track {
+		for _, r := range idx {
+			bin := int(bins[r])
+			lo, hi = min(lo, bin), max(hi, bin)
+		}
+	}
+	if t.classes > 0 {
+		oy := g.oy[a:b]
+		for i, r := range idx {
+			h[int(bins[r])*s+1+int(oy[i])] += ow[i]
+		}
+		return lo, hi
+	}
+	owy := g.owy[a:b]
+	for i, r := range idx {
+		hb := h[int(bins[r])*3 : int(bins[r])*3+3]
+		hb[1] += ow[i]
+		hb[2] += owy[i]
+	}
+	return lo, hi
 }
 
 func (g *grower) addRow(st []float64, i int) {

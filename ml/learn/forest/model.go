@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"unsafe"
 
 	"modelsmith/ml/learn"
 )
@@ -278,4 +279,18 @@ func (w *treeWalker) catLeft(nd *Node, in *predInput, f int32, row int) bool {
 		return false
 	}
 	return w.ci.bits[cs.off+word]&(1<<(uint(c)%64)) != 0
+}
+
+// Size is about how many bytes the trees take in memory.
+func (m *Model) Size() int {
+	const nodeBytes = int(unsafe.Sizeof(Node{}))
+	n := 0
+	for i := range m.Trees {
+		t := &m.Trees[i]
+		n += nodeBytes*len(t.Nodes) + 4*len(t.Values) + 24*len(t.Sets)
+		for _, s := range t.Sets {
+			n += 4 * len(s)
+		}
+	}
+	return n
 }

@@ -82,6 +82,9 @@ type trainer struct {
 	w        []float64 // user weights, or nil
 	yTrain   []float64
 	codes    [][][]int32 // per categorical feature, the codes of each bin
+	// countFree: min_samples_leaf is 1 and every weight positive, so
+	// histograms need no row counts.
+	countFree bool
 
 	track bool // compute out-of-bag and validation curves
 	vm    *binning.Matrix
@@ -118,6 +121,13 @@ func newTrainer(p Params, crit string, bm *binning.Matrix, d learn.Dataset, seed
 		t.yc = make([]float64, t.n)
 		for i, v := range d.Y {
 			t.yc[i] = v - t.ymean
+		}
+	}
+	t.countFree = p.MinSamplesLeaf == 1
+	for _, w := range d.W {
+		if !(w > 0) {
+			t.countFree = false
+			break
 		}
 	}
 	t.codes = make([][][]int32, t.nf)
