@@ -18,10 +18,13 @@ build:
 setup:
 	scripts/setup.sh
 
-# Import speed against pandas.read_csv on flights_delay (needs python3-pandas).
+# Import speed against pandas.read_csv, then training and prediction as whole
+# processes against XGBoost, on flights_delay (needs python3-pandas,
+# python3-xgboost, python3-sklearn).
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./ml/data
 	python3 scripts/pandas_read.py ../shared/datasets/flights_delay/train.csv.gz
+	scripts/bench_flights.sh
 
 # The real app under Xvfb, screenshots in out/ (needs xvfb, imagemagick).
 screenshot: build

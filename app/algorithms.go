@@ -6,9 +6,11 @@ import (
 
 	"modelsmith/ml/learn"
 	"modelsmith/ml/learn/bayes"
+	"modelsmith/ml/learn/forest"
 	"modelsmith/ml/learn/gbdt"
 	"modelsmith/ml/learn/knn"
 	"modelsmith/ml/learn/linear"
+	"modelsmith/ml/learn/nn"
 	"modelsmith/ml/prep"
 )
 
@@ -22,6 +24,8 @@ type algorithm struct {
 
 var algorithms = map[string]algorithm{
 	"gbdt":   {gbdt.Spec, prep.TreePrep},
+	"forest": {forest.Spec, prep.TreePrep},
+	"nn":     {nn.Spec, prep.LinearPrep},
 	"linear": {linear.Spec, prep.LinearPrep},
 	"knn":    {knn.Spec, prep.LinearPrep},
 	"bayes":  {bayes.Spec, prep.LinearPrep},

@@ -50,9 +50,9 @@ func TestTrainPredictEvaluateIris(t *testing.T) {
 	if _, err := os.Stat(irisTest); err != nil {
 		t.Skip(err)
 	}
-	for _, algo := range []string{"gbdt", "linear", "knn", "bayes"} {
+	for _, algo := range []string{"gbdt", "forest", "linear", "knn", "bayes", "nn"} {
 		t.Run(algo, func(t *testing.T) {
-			code, out, stderr := run(t, "--workspace", ws, "train", "--data", "iris", "--target", "species", "--algo", algo, "--json")
+			code, out, stderr := run(t, "--workspace", ws, "train", "--data", "iris", "--target", "species", "--algo", algo, "--seed", "1", "--json")
 			if code != 0 {
 				t.Fatalf("train: exit %d: %s", code, stderr)
 			}
@@ -118,7 +118,7 @@ func TestTrainPredictEvaluateIris(t *testing.T) {
 	}
 	code, out, _ := run(t, "--workspace", ws, "runs", "--json")
 	var runs []app.RunInfo
-	if code != 0 || json.Unmarshal([]byte(out), &runs) != nil || len(runs) != 4 || runs[0].Status != "succeeded" {
+	if code != 0 || json.Unmarshal([]byte(out), &runs) != nil || len(runs) != 6 || runs[0].Status != "succeeded" {
 		t.Errorf("runs: %s", out)
 	}
 }
@@ -277,5 +277,22 @@ func TestCancelledTrainingRegistersNothing(t *testing.T) {
 	var runs []app.RunInfo
 	if code != 0 || json.Unmarshal([]byte(runsOut), &runs) != nil || len(runs) != 1 || runs[0].Status != "cancelled" {
 		t.Errorf("runs after cancel: %s", runsOut)
+	}
+}
+
+// An all-missing feature carries no information: training goes on (trees
+// never split on it; linear models see a constant after imputation).
+func TestTrainWithAllMissingFeature(t *testing.T) {
+	ws := sampleWorkspace(t)
+	var b strings.Builder
+	b.WriteString("x,empty,y\n")
+	for i := range 200 {
+		b.WriteString(strconv.Itoa(i) + ",," + []string{"a", "b"}[i%2] + "\n")
+	}
+	path := writeFile(t, t.TempDir(), "gaps.csv", []byte(b.String()))
+	for _, algo := range []string{"gbdt", "linear"} {
+		if code, _, stderr := run(t, "--workspace", ws, "train", "--data", path, "--target", "y", "--algo", algo); code != 0 {
+			t.Errorf("%s: exit %d: %s", algo, code, stderr)
+		}
 	}
 }
