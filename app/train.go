@@ -127,7 +127,12 @@ func (s *Studio) Train(ctx context.Context, opts TrainOptions, progress func(Pro
 	}
 	values, err := algo.spec.Values(opts.Params)
 	if err != nil {
-		return TrainResult{}, usageErrorf("%v", err)
+		return TrainResult{}, usageError{err}
+	}
+	// Families check text parameters (nn's layer sizes) in New: refuse a bad
+	// one before any data is read.
+	if _, err := algo.spec.New(values); err != nil {
+		return TrainResult{}, usageError{err}
 	}
 	if opts.Holdout < 0 || opts.Holdout >= 0.9 {
 		return TrainResult{}, usageErrorf("holdout %g must be in [0, 0.9)", opts.Holdout)
@@ -294,7 +299,7 @@ func (s *Studio) fit(ctx context.Context, frame *data.Frame, features []string, 
 	}
 	learner, err := algo.spec.New(values)
 	if err != nil {
-		return nil, nil, usageErrorf("%v", err)
+		return nil, nil, usageError{err}
 	}
 	curve := newCurveWriter(s.ws, runID)
 	defer curve.close()

@@ -138,8 +138,10 @@ type Predictor interface {
 // ErrParam marks an invalid hyperparameter name or value.
 var ErrParam = errors.New("invalid hyperparameter")
 
-// Param describes one hyperparameter. Kind is "int", "float", "bool" or
-// "choice" (then Choices lists the values). Min and Max bound numbers
+// Param describes one hyperparameter. Kind is "int", "float", "bool",
+// "choice" (then Choices lists the values, and may list common values of a
+// "text" parameter too) or "text" (any non-empty text, checked by the
+// family's New, which returns an error wrapping ErrParam). Min and Max bound numbers
 // (inclusive), ignored when equal.
 type Param struct {
 	Name    string
@@ -210,6 +212,11 @@ func (p Param) Describe() string {
 		return "one of " + strings.Join(p.Choices, ", ")
 	case "bool":
 		return "true or false"
+	case "text":
+		if len(p.Choices) > 0 {
+			return "text such as " + strings.Join(p.Choices, " or ")
+		}
+		return "text"
 	}
 	if p.Min != p.Max {
 		return fmt.Sprintf("%s in [%g, %g]", p.Kind, p.Min, p.Max)
@@ -229,6 +236,11 @@ func (p Param) check(v string) error {
 		return bad()
 	case "bool":
 		if _, err := strconv.ParseBool(v); err != nil {
+			return bad()
+		}
+		return nil
+	case "text":
+		if strings.TrimSpace(v) == "" {
 			return bad()
 		}
 		return nil

@@ -34,11 +34,8 @@
 //
 // It is a pure library: it must not import storage, app, views or Fyne.
 //
-// # Caveats
-//
-// learn.Param has no free-text kind, so the hidden parameter is declared as a
-// choice of common architectures (what the CLI, the GUI and AutoML offer);
-// Spec.New accepts any well-formed list of layer sizes, such as "100,50".
+// The hidden parameter is a text parameter: any comma-separated list of layer
+// sizes (at most 8 layers of at most 4096 units), checked by Spec.New.
 package nn
 
 import (
@@ -61,8 +58,8 @@ const (
 )
 
 var params = []learn.Param{
-	{Name: "hidden", Kind: "choice", Default: "64,32",
-		Choices: []string{"16", "32", "64", "128", "256", "32,16", "64,32", "128,64", "256,128", "64,64", "128,64,32", "256,128,64"},
+	{Name: "hidden", Kind: "text", Default: "64,32",
+		Choices: []string{"64,32", "128,64,32"},
 		Help:    "sizes of the hidden layers, comma-separated from the input side (Spec.New accepts any such list, at most 8 layers of at most 4096 units)"},
 	{Name: "activation", Kind: "choice", Default: "relu", Choices: []string{"relu", "tanh", "sigmoid"},
 		Help: "activation of the hidden layers"},
