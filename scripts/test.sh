@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check: formatting, go vet, the race detector on the packages with
-# concurrency (storage, app, views), and all other tests.
+# concurrency (storage, app, views, the parallel learners), and all other tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v go >/dev/null || export PATH="/usr/local/go/bin:$PATH"
@@ -13,7 +13,7 @@ if [[ -n "$unformatted" ]]; then
 fi
 go vet ./...
 
-race=(./storage/... ./app/... ./views/...)
-mapfile -t others < <(go list ./... | grep -v -e "^modelsmith/storage" -e "^modelsmith/app" -e "^modelsmith/views")
+race=(./storage/... ./app/... ./views/... ./ml/learn/...)
+mapfile -t others < <(go list ./... | grep -v -e "^modelsmith/storage" -e "^modelsmith/app" -e "^modelsmith/views" -e "^modelsmith/ml/learn")
 go test -race -count=1 "${race[@]}"
 go test -count=1 "${others[@]}"

@@ -37,6 +37,9 @@ func TestScores(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			if raceEnabled && (tc.dir == "adult" || tc.dir == "california_housing") {
+				t.Skip("large data: skipped under the race detector")
+			}
 			s := loadSplit(t, tc.dir, "train.csv", "test.csv", tc.target, tc.classify)
 			p := DefaultParams()
 			p.NEstimators, p.ExtraTrees = tc.trees, tc.extra
