@@ -313,9 +313,11 @@ func (s *Studio) fit(ctx context.Context, frame *data.Frame, features []string, 
 		if it.Total > 0 {
 			msg = fmt.Sprintf("step %d of %d", it.Step, it.Total)
 		}
-		msg += fmt.Sprintf(": train %s %.4g", it.Metric, it.Loss)
+		if !math.IsNaN(it.Loss) {
+			msg += fmt.Sprintf(": train %s %.4g", it.Metric, it.Loss)
+		}
 		if !math.IsNaN(it.ValidLoss) {
-			msg += fmt.Sprintf(", held-out %.4g", it.ValidLoss)
+			msg += fmt.Sprintf(", held-out %s %.4g", it.Metric, it.ValidLoss)
 		}
 		report("training", frac, msg)
 	}})
@@ -432,7 +434,9 @@ func newCurveWriter(ws *storage.Workspace, run int64) *curveWriter {
 
 func (c *curveWriter) add(it learn.Iteration) {
 	c.mu.Lock()
-	c.batch = append(c.batch, storage.MetricPoint{Name: "train_" + it.Metric, Step: it.Step, Value: it.Loss})
+	if !math.IsNaN(it.Loss) {
+		c.batch = append(c.batch, storage.MetricPoint{Name: "train_" + it.Metric, Step: it.Step, Value: it.Loss})
+	}
 	if !math.IsNaN(it.ValidLoss) {
 		c.batch = append(c.batch, storage.MetricPoint{Name: "valid_" + it.Metric, Step: it.Step, Value: it.ValidLoss})
 	}

@@ -91,7 +91,9 @@ func (d Dataset) Validate() error {
 // Iteration is one step of training (a tree, an epoch, an L-BFGS iteration):
 // the numbers a learning curve plots. Loss is the training objective
 // (logloss for classification, squared error / 2 or RMSE for regression, as
-// Metric says); ValidLoss is NaN when there is no validation set.
+// Metric says), NaN on steps where a learner skipped computing it because it
+// is costly (gbdt computes it every few rounds); ValidLoss is NaN when there
+// is no validation set.
 type Iteration struct {
 	Step      int
 	Total     int // planned steps; 0 if unknown

@@ -153,7 +153,8 @@ func TestCancel(t *testing.T) {
 	l, _ := New(p)
 	_, err := l.Fit(ctx, d, learn.Options{Progress: func(it learn.Iteration) {
 		calls++
-		if it.Total != 100_000 || it.Metric != "logloss" || math.IsNaN(it.Loss) {
+		// The training loss is computed every few rounds only; NaN between.
+		if it.Total != 100_000 || it.Metric != "logloss" || math.IsNaN(it.Loss) != (it.Step%5 != 0) {
 			t.Errorf("progress %+v", it)
 		}
 		if calls == 3 {
@@ -193,8 +194,14 @@ func TestProgressAndEarlyStopping(t *testing.T) {
 	if len(m.Trees) != bestStep {
 		t.Errorf("kept %d trees, best validation loss at round %d", len(m.Trees), bestStep)
 	}
-	if its[len(its)-1].Loss >= its[0].Loss {
-		t.Errorf("training loss did not fall: %v -> %v", its[0].Loss, its[len(its)-1].Loss)
+	var losses []float64
+	for _, it := range its {
+		if !math.IsNaN(it.Loss) {
+			losses = append(losses, it.Loss)
+		}
+	}
+	if len(losses) < 2 || losses[len(losses)-1] >= losses[0] {
+		t.Errorf("training loss did not fall, or was reported fewer than twice: %v", losses)
 	}
 }
 
