@@ -130,3 +130,129 @@ func CheckProbabilities(t *testing.T, prob []float64, k int) {
 		}
 	}
 }
+
+// Split is a dataset's train and test parts, with the test part's
+// categorical codes and class indices mapped onto the training part's levels
+// by name.
+type Split struct {
+	Train, Test learn.Dataset
+	Classes     []string
+}
+
+// LoadSplit reads <name>/<trainFile> and <name>/<testFile>: numeric and
+// datetime columns become numeric features, categorical ones keep their codes
+// (native categorical features); the target gives class indices (sorted
+// labels) when classify, else regression values. It skips the test when the
+// data are absent.
+func LoadSplit(tb testing.TB, name, trainFile, testFile, target string, classify bool) Split {
+	tb.Helper()
+	tr := readFrame(tb, filepath.Join(Datasets(), name, trainFile))
+	te := readFrame(tb, filepath.Join(Datasets(), name, testFile))
+	var s Split
+	var levels map[string][]string
+	s.Train, s.Classes, levels = frameDataset(tb, tr, target, classify, nil, nil)
+	s.Test, _, _ = frameDataset(tb, te, target, classify, s.Classes, levels)
+	return s
+}
+
+func readFrame(tb testing.TB, path string) *data.Frame {
+	tb.Helper()
+	if _, err := os.Stat(path); err != nil {
+		tb.Skipf("dataset not available: %v", err)
+	}
+	f, err := data.ReadFile(context.Background(), path, data.ReadOptions{})
+	if err != nil {
+		tb.Fatalf("read %s: %v", path, err)
+	}
+	return f
+}
+
+// frameDataset converts a frame; with classes and levels given (the test
+// part), class names and categorical levels are mapped onto them by name.
+func frameDataset(tb testing.TB, f *data.Frame, target string, classify bool, classes []string, levels map[string][]string) (learn.Dataset, []string, map[string][]string) {
+	tb.Helper()
+	n := f.Rows()
+	d := learn.Dataset{X: &learn.Features{Rows: n}}
+	outLevels := map[string][]string{}
+	for _, c := range f.Columns {
+		if c.Name == target {
+			continue
+		}
+		switch c.Kind {
+		case data.Numeric, data.Datetime:
+			d.X.Cols = append(d.X.Cols, learn.Feature{Name: c.Name, Num: c.Num})
+		default:
+			lv, codes := c.Levels, c.Codes
+			if levels != nil {
+				lv = levels[c.Name]
+				codes = remap(c.Codes, c.Levels, lv)
+			}
+			outLevels[c.Name] = lv
+			d.X.Cols = append(d.X.Cols, learn.Feature{Name: c.Name, Codes: codes, Levels: len(lv)})
+		}
+	}
+	y := f.Column(target)
+	if y == nil {
+		tb.Fatalf("no target column %q", target)
+	}
+	d.Y = make([]float64, n)
+	if !classify {
+		copy(d.Y, y.Num)
+		return d, nil, outLevels
+	}
+	names := make([]string, n)
+	for i := range names {
+		names[i] = y.Format(i)
+	}
+	if classes == nil {
+		classes = slices.Clone(names)
+		slices.Sort(classes)
+		classes = slices.Compact(classes)
+	}
+	for i, nm := range names {
+		k := slices.Index(classes, nm)
+		if k < 0 {
+			tb.Fatalf("class %q not in training classes %v", nm, classes)
+		}
+		d.Y[i] = float64(k)
+	}
+	d.Classes = len(classes)
+	return d, classes, outLevels
+}
+
+func remap(codes []int32, from, to []string) []int32 {
+	m := make([]int32, len(from))
+	for i, l := range from {
+		m[i] = int32(slices.Index(to, l))
+	}
+	out := make([]int32, len(codes))
+	for i, c := range codes {
+		out[i] = -1
+		if c >= 0 {
+			out[i] = m[c]
+		}
+	}
+	return out
+}
+
+// ScoreAUC is the ROC AUC of one score per row for labels 0/1.
+func ScoreAUC(y, score []float64) float64 {
+	prob := make([]float64, 2*len(score))
+	for i, s := range score {
+		prob[2*i], prob[2*i+1] = -s, s // only the order of column 1 matters
+	}
+	v, err := metrics.ROCAUC(classIndex(y), prob, nil)
+	if err != nil {
+		return math.NaN()
+	}
+	return v
+}
+
+// PositiveColumn is the last class's column of k probabilities per row.
+func PositiveColumn(prob []float64, k int) []float64 {
+	out := make([]float64, len(prob)/k)
+	for i := range out {
+		out[i] = prob[i*k+k-1]
+	}
+	return out
+}
