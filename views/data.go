@@ -135,7 +135,7 @@ func (d *dataScreen) show(detail *app.DatasetDetail) {
 				w = 260
 			}
 			head := fyne.MeasureText(c.Name+" · "+c.Type, theme.TextSize(), fyne.TextStyle{Bold: true}).Width
-			d.preview.SetColumnWidth(i, max(w, head+2*theme.Padding()+8))
+			d.preview.SetColumnWidth(i, max(w, head+4*theme.Padding()+16))
 		}
 	}
 	d.preview.ScrollToTop()
