@@ -20,6 +20,7 @@ import (
 	"strconv"
 
 	"modelsmith/ml/learn"
+	"modelsmith/ml/learn/wire"
 )
 
 const family = "bayes"
@@ -362,17 +363,17 @@ const (
 
 // MarshalBinary encodes the model: a magic, a version, then the fields.
 func (m *Model) MarshalBinary() ([]byte, error) {
-	e := encoder{b: append(make([]byte, 0, 64+8*(len(m.a)+len(m.v)+len(m.logPrior))), magic...)}
-	e.u64(version)
+	e := wire.Encoder{B: append(make([]byte, 0, 64+8*(len(m.a)+len(m.v)+len(m.logPrior))), magic...)}
+	e.U64(version)
 	kind := uint64(0)
 	if m.multinomial {
 		kind = 1
 	}
-	e.u64(kind)
-	e.floats(m.logPrior)
-	e.floats(m.a)
-	e.floats(m.v)
-	return e.b, nil
+	e.U64(kind)
+	e.Floats(m.logPrior)
+	e.Floats(m.a)
+	e.Floats(m.v)
+	return e.B, nil
 }
 
 // Decode reverses MarshalBinary. It returns an error, never panics, on bytes
@@ -381,17 +382,17 @@ func Decode(b []byte) (*Model, error) {
 	if len(b) < len(magic) || string(b[:len(magic)]) != magic {
 		return nil, errors.New("bayes: decode: not a naive Bayes model")
 	}
-	d := decoder{b: b[len(magic):]}
-	if v := d.u64(); d.err == nil && v != version {
+	d := wire.NewDecoder(b[len(magic):], "bayes")
+	if v := d.U64(); d.Err == nil && v != version {
 		return nil, fmt.Errorf("bayes: decode: model format version %d; this build reads version %d", v, version)
 	}
-	kind := d.u64()
-	m := &Model{logPrior: d.floats(), a: d.floats(), v: d.floats()}
-	if d.err != nil {
-		return nil, d.err
+	kind := d.U64()
+	m := &Model{logPrior: d.Floats(), a: d.Floats(), v: d.Floats()}
+	if d.Err != nil {
+		return nil, d.Err
 	}
-	if len(d.b) != 0 {
-		return nil, fmt.Errorf("bayes: decode: %d bytes after the model", len(d.b))
+	if len(d.B) != 0 {
+		return nil, fmt.Errorf("bayes: decode: %d bytes after the model", len(d.B))
 	}
 	m.multinomial, m.classes = kind == 1, len(m.logPrior)
 	if kind > 1 || m.classes < 2 || len(m.a) == 0 || len(m.a)%m.classes != 0 ||

@@ -26,6 +26,7 @@ import (
 	"sync"
 
 	"modelsmith/ml/learn"
+	"modelsmith/ml/learn/wire"
 )
 
 const family = "knn"
@@ -459,21 +460,21 @@ const (
 
 // MarshalBinary encodes the model: a magic, a version, then the fields.
 func (m *Model) MarshalBinary() ([]byte, error) {
-	e := encoder{b: append(make([]byte, 0, 64+8*(len(m.x)+len(m.y)+len(m.w)+2*len(m.mean))), magic...)}
-	e.u64(version)
-	e.u64(uint64(m.classes))
-	e.u64(uint64(m.k))
+	e := wire.Encoder{B: append(make([]byte, 0, 64+8*(len(m.x)+len(m.y)+len(m.w)+2*len(m.mean))), magic...)}
+	e.U64(version)
+	e.U64(uint64(m.classes))
+	e.U64(uint64(m.k))
 	dist := uint64(0)
 	if m.distance {
 		dist = 1
 	}
-	e.u64(dist)
-	e.floats(m.mean)
-	e.floats(m.scale)
-	e.floats(m.x)
-	e.floats(m.y)
-	e.floats(m.w)
-	return e.b, nil
+	e.U64(dist)
+	e.Floats(m.mean)
+	e.Floats(m.scale)
+	e.Floats(m.x)
+	e.Floats(m.y)
+	e.Floats(m.w)
+	return e.B, nil
 }
 
 // Decode reverses MarshalBinary. It returns an error, never panics, on bytes
@@ -482,17 +483,17 @@ func Decode(b []byte) (*Model, error) {
 	if len(b) < len(magic) || string(b[:len(magic)]) != magic {
 		return nil, fmt.Errorf("knn: decode: not a knn model")
 	}
-	d := decoder{b: b[len(magic):]}
-	if v := d.u64(); d.err == nil && v != version {
+	d := wire.NewDecoder(b[len(magic):], "knn")
+	if v := d.U64(); d.Err == nil && v != version {
 		return nil, fmt.Errorf("knn: decode: model format version %d; this build reads version %d", v, version)
 	}
-	classes, k, dist := d.u64(), d.u64(), d.u64()
-	m := &Model{mean: d.floats(), scale: d.floats(), x: d.floats(), y: d.floats(), w: d.floats()}
-	if d.err != nil {
-		return nil, d.err
+	classes, k, dist := d.U64(), d.U64(), d.U64()
+	m := &Model{mean: d.Floats(), scale: d.Floats(), x: d.Floats(), y: d.Floats(), w: d.Floats()}
+	if d.Err != nil {
+		return nil, d.Err
 	}
-	if len(d.b) != 0 {
-		return nil, fmt.Errorf("knn: decode: %d bytes after the model", len(d.b))
+	if len(d.B) != 0 {
+		return nil, fmt.Errorf("knn: decode: %d bytes after the model", len(d.B))
 	}
 	if classes == 1 || classes > 1<<20 || k < 1 || k > 1<<20 || dist > 1 {
 		return nil, fmt.Errorf("knn: decode: bad settings")

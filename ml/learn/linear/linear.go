@@ -21,6 +21,7 @@ import (
 	"strconv"
 
 	"modelsmith/ml/learn"
+	"modelsmith/ml/learn/wire"
 )
 
 // family is the name models are decoded by.
@@ -342,14 +343,14 @@ const (
 
 // MarshalBinary encodes the model: a magic, a version, then the fields.
 func (m *Model) MarshalBinary() ([]byte, error) {
-	e := encoder{b: append(make([]byte, 0, 64+8*(len(m.coef)+3*len(m.mean))), magic...)}
-	e.u64(version)
-	e.u64(uint64(m.classes))
-	e.floats(m.mean)
-	e.floats(m.scale)
-	e.floats(m.coef)
-	e.floats(m.intercept)
-	return e.b, nil
+	e := wire.Encoder{B: append(make([]byte, 0, 64+8*(len(m.coef)+3*len(m.mean))), magic...)}
+	e.U64(version)
+	e.U64(uint64(m.classes))
+	e.Floats(m.mean)
+	e.Floats(m.scale)
+	e.Floats(m.coef)
+	e.Floats(m.intercept)
+	return e.B, nil
 }
 
 // Decode reverses MarshalBinary. It returns an error, never panics, on bytes
@@ -358,17 +359,17 @@ func Decode(b []byte) (*Model, error) {
 	if len(b) < len(magic) || string(b[:len(magic)]) != magic {
 		return nil, fmt.Errorf("linear: decode: not a linear model")
 	}
-	d := decoder{b: b[len(magic):]}
-	if v := d.u64(); d.err == nil && v != version {
+	d := wire.NewDecoder(b[len(magic):], "linear")
+	if v := d.U64(); d.Err == nil && v != version {
 		return nil, fmt.Errorf("linear: decode: model format version %d; this build reads version %d", v, version)
 	}
-	classes := d.u64()
-	m := &Model{mean: d.floats(), scale: d.floats(), coef: d.floats(), intercept: d.floats()}
-	if d.err != nil {
-		return nil, d.err
+	classes := d.U64()
+	m := &Model{mean: d.Floats(), scale: d.Floats(), coef: d.Floats(), intercept: d.Floats()}
+	if d.Err != nil {
+		return nil, d.Err
 	}
-	if len(d.b) != 0 {
-		return nil, fmt.Errorf("linear: decode: %d bytes after the model", len(d.b))
+	if len(d.B) != 0 {
+		return nil, fmt.Errorf("linear: decode: %d bytes after the model", len(d.B))
 	}
 	if classes == 1 || classes > 1<<20 {
 		return nil, fmt.Errorf("linear: decode: %d classes", classes)

@@ -1,74 +1,12 @@
 package nn
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+
+	"modelsmith/ml/learn/wire"
 )
-
-// encoder appends little-endian fields; it cannot fail.
-type encoder struct{ b []byte }
-
-func (e *encoder) u64(v uint64)  { e.b = binary.LittleEndian.AppendUint64(e.b, v) }
-func (e *encoder) f64(v float64) { e.u64(math.Float64bits(v)) }
-
-func (e *encoder) floats(v []float64) {
-	e.u64(uint64(len(v)))
-	for _, x := range v {
-		e.f64(x)
-	}
-}
-
-// decoder reads what encoder wrote. The first error sticks, so a caller
-// checks d.err once at the end; lengths are checked against the bytes left
-// before anything is allocated, so corrupt input cannot ask for huge memory.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-var errShort = errors.New("nn: decode: model is truncated")
-
-func (d *decoder) u64() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	if len(d.b) < 8 {
-		d.err = errShort
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(d.b)
-	d.b = d.b[8:]
-	return v
-}
-
-func (d *decoder) f64() float64 { return math.Float64frombits(d.u64()) }
-
-// count reads a length and checks that at least size bytes per element are left.
-func (d *decoder) count(size int) int {
-	n := d.u64()
-	if d.err != nil {
-		return 0
-	}
-	if n > uint64(len(d.b)/size) {
-		d.err = errShort
-		return 0
-	}
-	return int(n)
-}
-
-func (d *decoder) floats() []float64 {
-	n := d.count(8)
-	if d.err != nil {
-		return nil
-	}
-	v := make([]float64, n)
-	for i := range v {
-		v[i] = d.f64()
-	}
-	return v
-}
 
 const (
 	magic   = "MSNN"
@@ -89,23 +27,23 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 	for l := range m.w {
 		n += 8 * (len(m.w[l]) + len(m.b[l]) + 2)
 	}
-	e := encoder{b: append(make([]byte, 0, n), magic...)}
-	e.u64(version)
-	e.u64(uint64(m.classes))
-	e.u64(uint64(m.act))
-	e.u64(uint64(len(m.sizes)))
+	e := wire.Encoder{B: append(make([]byte, 0, n), magic...)}
+	e.U64(version)
+	e.U64(uint64(m.classes))
+	e.U64(uint64(m.act))
+	e.U64(uint64(len(m.sizes)))
 	for _, s := range m.sizes {
-		e.u64(uint64(s))
+		e.U64(uint64(s))
 	}
 	for l := range m.w {
-		e.floats(m.w[l])
-		e.floats(m.b[l])
+		e.Floats(m.w[l])
+		e.Floats(m.b[l])
 	}
-	e.floats(m.mean)
-	e.floats(m.scale)
-	e.f64(m.ymean)
-	e.f64(m.yscale)
-	return e.b, nil
+	e.Floats(m.mean)
+	e.Floats(m.scale)
+	e.F64(m.ymean)
+	e.F64(m.yscale)
+	return e.B, nil
 }
 
 // Decode reverses MarshalBinary. It returns an error, never panics, on bytes
@@ -114,14 +52,14 @@ func Decode(b []byte) (*Model, error) {
 	if len(b) < len(magic) || string(b[:len(magic)]) != magic {
 		return nil, errors.New("nn: decode: not a neural network model")
 	}
-	d := decoder{b: b[len(magic):]}
-	if v := d.u64(); d.err == nil && v != version {
+	d := wire.NewDecoder(b[len(magic):], "nn")
+	if v := d.U64(); d.Err == nil && v != version {
 		return nil, fmt.Errorf("nn: decode: model format version %d; this build reads version %d", v, version)
 	}
-	classes, act := d.u64(), d.u64()
-	nsizes := d.count(8)
-	if d.err != nil {
-		return nil, d.err
+	classes, act := d.U64(), d.U64()
+	nsizes := d.Count(8)
+	if d.Err != nil {
+		return nil, d.Err
 	}
 	if classes == 1 || classes > maxClasses {
 		return nil, fmt.Errorf("nn: decode: %d classes", classes)
@@ -136,7 +74,7 @@ func Decode(b []byte) (*Model, error) {
 	m.act = activation(act)
 	m.sizes = make([]int, nsizes)
 	for i := range m.sizes {
-		s := d.u64()
+		s := d.U64()
 		limit := uint64(maxWidth)
 		switch i {
 		case 0:
@@ -144,34 +82,34 @@ func Decode(b []byte) (*Model, error) {
 		case nsizes - 1:
 			limit = max(classes, 1)
 		}
-		if d.err == nil && (s < 1 || s > limit) {
+		if d.Err == nil && (s < 1 || s > limit) {
 			return nil, fmt.Errorf("nn: decode: layer %d has %d units", i, s)
 		}
 		m.sizes[i] = int(s)
 	}
-	if d.err != nil {
-		return nil, d.err
+	if d.Err != nil {
+		return nil, d.Err
 	}
 	if m.Outputs() != max(m.classes, 1) {
 		return nil, fmt.Errorf("nn: decode: %d outputs for %d classes", m.Outputs(), m.classes)
 	}
 	for l := range nsizes - 1 {
-		w, bias := d.floats(), d.floats()
-		if d.err != nil {
-			return nil, d.err
+		w, bias := d.Floats(), d.Floats()
+		if d.Err != nil {
+			return nil, d.Err
 		}
 		if len(w) != m.sizes[l]*m.sizes[l+1] || len(bias) != m.sizes[l+1] {
 			return nil, fmt.Errorf("nn: decode: layer %d has the wrong number of weights", l+1)
 		}
 		m.w, m.b = append(m.w, w), append(m.b, bias)
 	}
-	m.mean, m.scale = d.floats(), d.floats()
-	m.ymean, m.yscale = d.f64(), d.f64()
-	if d.err != nil {
-		return nil, d.err
+	m.mean, m.scale = d.Floats(), d.Floats()
+	m.ymean, m.yscale = d.F64(), d.F64()
+	if d.Err != nil {
+		return nil, d.Err
 	}
-	if len(d.b) != 0 {
-		return nil, fmt.Errorf("nn: decode: %d bytes after the model", len(d.b))
+	if len(d.B) != 0 {
+		return nil, fmt.Errorf("nn: decode: %d bytes after the model", len(d.B))
 	}
 	if len(m.mean) != m.sizes[0] || len(m.scale) != m.sizes[0] {
 		return nil, errors.New("nn: decode: inconsistent shapes")
