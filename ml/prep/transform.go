@@ -34,11 +34,11 @@ type Bound struct {
 }
 
 type boundCol struct {
-	num      []float64 // numeric input as numbers
-	codes    []int32   // input codes, mapped through levelVal or levelCode
-	levelVal []float64 // numeric step: value of each input level
-	lvlCode  []int32   // categorical step: training code of each input level
-	numCode  []int32   // categorical step fed numbers: training code per row
+	num      []float64    // numeric input as numbers
+	codes    []int32      // input codes, mapped through levelVal or levelCode
+	levelVal []float64    // numeric step: value of each input level
+	lvlCode  []int32      // categorical step: training code of each input level
+	numCode  []int32      // categorical step fed numbers: training code per row
 	textVec  [][]sparse   // text step: features of each input level
 	textCol  *data.Column // text step fed numbers or datetimes
 }
