@@ -458,6 +458,9 @@ func FuzzDecode(f *testing.F) {
 	p, _ := newPipeline(f, prep.LinearPrep(), 30)
 	good, _ := p.MarshalBinary()
 	f.Add(good)
+	e, _ := newEnsemble(f)
+	ens, _ := e.MarshalBinary()
+	f.Add(ens)
 	frame, _ := trainFrame(20)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fuzzDecode(t, b, frame)
