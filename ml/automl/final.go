@@ -203,4 +203,3 @@ func firstError(trials []Trial) string {
 	}
 	return ""
 }
-
