@@ -285,7 +285,7 @@ func forestTrees(p *problem) int {
 	switch {
 	case p.trainRows > 200000:
 		return 50
-	case p.trainRows > 20000:
+	case p.trainRows > 5000:
 		return 100
 	}
 	return 300

@@ -23,8 +23,8 @@ import (
 const (
 	// maxTrialShare caps one trial at this share of the budget: a trial
 	// that would take longer is stopped (pruned) so the search can go on.
-	// Learners with a time limit return what they grew by then, and get
-	// more (limitedShare).
+	// Learners with a time limit return what they grew by then; boosting,
+	// the family that most often wins, gets more (limitedShare).
 	maxTrialShare = 0.25
 	limitedShare  = 0.4
 	// minTrialTime is the least time worth starting a time-limited trial.
@@ -34,6 +34,9 @@ const (
 	// refitGrowth is how much longer a fit on all rows takes than a fit on
 	// one fold's training rows, beyond the row ratio.
 	refitGrowth = 1.2
+	// refitMargin multiplies refit estimates: timings vary with the
+	// machine's load.
+	refitMargin = 1.5
 	// finishMargin is kept back for ensemble selection and building the
 	// result after the search.
 	finishMargin = 300 * time.Millisecond
@@ -300,6 +303,7 @@ func (s *search) refitReserve() time.Duration {
 		}
 		est += s.refitSeconds(t)
 	}
+	est *= refitMargin
 	return min(time.Duration(est*float64(time.Second)), time.Duration(float64(s.cfg.Budget)*maxRefitShare))
 }
 
@@ -310,7 +314,7 @@ func (s *search) trialDeadline(fam *family) time.Time {
 	}
 	d := s.deadline.Add(-s.refitReserve())
 	share := maxTrialShare
-	if fam.timeLimited() {
+	if fam.name == "gbdt" {
 		share = limitedShare
 	}
 	if limit := time.Now().Add(time.Duration(float64(s.cfg.Budget) * share)); limit.Before(d) {
