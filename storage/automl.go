@@ -19,6 +19,9 @@ type Trial struct {
 	// PredictMicros is the prediction latency per row, in microseconds.
 	PredictMicros float64
 	Note          string
+	// RefitParams is JSON: the hyperparameters to refit the trial on all
+	// rows with, when they differ from the run's params; "" if not.
+	RefitParams string
 	// OOF holds OOFRows × OOFOutputs out-of-fold predictions, row-major; nil
 	// when there are none or when they were not asked for.
 	OOFRows, OOFOutputs int
@@ -70,6 +73,9 @@ func (tx *Tx) InsertTrial(t Trial) error {
 		return fmt.Errorf("storage: trial %d of experiment %d: %d out-of-fold values for %d rows × %d outputs",
 			t.Index, t.ExperimentID, len(t.OOF), t.OOFRows, t.OOFOutputs)
 	}
+	if err := checkJSON("trial refit params", t.RefitParams); err != nil {
+		return err
+	}
 	var index sql.NullInt64
 	if t.Role == RoleTrial {
 		index = sql.NullInt64{Int64: int64(t.Index), Valid: true}
@@ -80,8 +86,9 @@ func (tx *Tx) InsertTrial(t Trial) error {
 		oof, rows, outputs = EncodeOOF(t.OOF), t.OOFRows, t.OOFOutputs
 	}
 	_, err := tx.exec(`INSERT INTO automl_trials (run_id, experiment_id, role, trial, status, predict_micros, note,
-		oof_rows, oof_outputs, oof) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.RunID, t.ExperimentID, t.Role, index, t.Status, max(t.PredictMicros, 0), t.Note, rows, outputs, oof)
+		refit_params, oof_rows, oof_outputs, oof) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.RunID, t.ExperimentID, t.Role, index, t.Status, max(t.PredictMicros, 0), t.Note, nullString(t.RefitParams),
+		rows, outputs, oof)
 	if err != nil {
 		return fmt.Errorf("storage: record trial %d of experiment %d: %w", t.Index, t.ExperimentID, err)
 	}
@@ -98,7 +105,8 @@ func (tx *Tx) Trials(experimentID int64, withOOF bool) ([]Trial, error) {
 	if withOOF {
 		oofCol = "oof"
 	}
-	rows, err := tx.query(`SELECT run_id, experiment_id, role, trial, status, predict_micros, note, oof_rows, oof_outputs, `+
+	rows, err := tx.query(`SELECT run_id, experiment_id, role, trial, status, predict_micros, note, refit_params,
+		oof_rows, oof_outputs, `+
 		oofCol+` FROM automl_trials WHERE experiment_id = ? ORDER BY role = 'final', trial, run_id`, experimentID)
 	if err != nil {
 		return nil, fmt.Errorf("storage: trials of experiment %d: %w", experimentID, err)
@@ -109,11 +117,12 @@ func (tx *Tx) Trials(experimentID int64, withOOF bool) ([]Trial, error) {
 		var t Trial
 		var index sql.NullInt64
 		var oof []byte
-		if err := rows.Scan(&t.RunID, &t.ExperimentID, &t.Role, &index, &t.Status, &t.PredictMicros, &t.Note,
+		var refit sql.NullString
+		if err := rows.Scan(&t.RunID, &t.ExperimentID, &t.Role, &index, &t.Status, &t.PredictMicros, &t.Note, &refit,
 			&t.OOFRows, &t.OOFOutputs, &oof); err != nil {
 			return nil, fmt.Errorf("storage: trials of experiment %d: %w", experimentID, err)
 		}
-		t.Index = -1
+		t.Index, t.RefitParams = -1, refit.String
 		if index.Valid {
 			t.Index = int(index.Int64)
 		}

@@ -29,7 +29,7 @@ func search(t *testing.T, ws *storage.Workspace, d storage.Dataset, jobID int64,
 				return err
 			}
 			return tx.InsertTrial(storage.Trial{RunID: r.ID, ExperimentID: e.ID, Index: i, Status: "succeeded",
-				PredictMicros: 1.5, OOFRows: 3, OOFOutputs: 2, OOF: []float64{0.1, 0.9, 0.2, 0.8, float64(i), math.NaN()}})
+				PredictMicros: 1.5, RefitParams: `{"num_leaves":"31","n_estimators":"57"}`, OOFRows: 3, OOFOutputs: 2, OOF: []float64{0.1, 0.9, 0.2, 0.8, float64(i), math.NaN()}})
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -76,7 +76,7 @@ func TestAutoMLTrials(t *testing.T) {
 			t.Fatalf("%d trials, want 3 (the final model's transaction was rolled back)", len(trials))
 		}
 		for i, tr := range trials {
-			if tr.Index != i || tr.Role != storage.RoleTrial || len(tr.OOF) != 6 || tr.OOF[4] != float64(i) || !math.IsNaN(tr.OOF[5]) {
+			if tr.Index != i || tr.Role != storage.RoleTrial || len(tr.OOF) != 6 || tr.OOF[4] != float64(i) || tr.RefitParams == "" || !math.IsNaN(tr.OOF[5]) {
 				t.Errorf("trial %d: %+v", i, tr)
 			}
 		}

@@ -17,6 +17,9 @@ CREATE TABLE automl_trials (
     status         TEXT    NOT NULL CHECK (status IN ('succeeded', 'failed', 'pruned')),
     predict_micros REAL    NOT NULL DEFAULT 0 CHECK (predict_micros >= 0),
     note           TEXT    NOT NULL DEFAULT '',
+    -- The hyperparameters to refit the trial on all rows with, when they
+    -- differ from runs.params (the rounds early stopping found); NULL if not.
+    refit_params   TEXT    CHECK (refit_params IS NULL OR json_valid(refit_params)),
     -- Out-of-fold predictions: oof_rows × oof_outputs float64 values,
     -- little-endian, row-major, in the search's validation row order; NULL
     -- when the trial has none (it failed).
