@@ -364,4 +364,3 @@ func cardString(card map[string]any, key string) string {
 	s, _ := card[key].(string)
 	return s
 }
-
