@@ -14,15 +14,23 @@ import (
 
 const sharedData = "../../shared/datasets"
 
-// breastCancer is the public breast_cancer training file.
-var breastCancer = filepath.Join(sharedData, "breast_cancer", "train.csv")
+// The public training files of iris and breast_cancer: small enough for
+// searches under the race detector.
+var (
+	irisTrain    = filepath.Join(sharedData, "iris", "train.csv")
+	breastCancer = filepath.Join(sharedData, "breast_cancer", "train.csv")
+)
+
+// emptyStudio is a Studio on a new workspace without the sample datasets
+// (importing them under the race detector takes longer than the searches).
+func emptyStudio(t *testing.T) *Studio { return openStudio(t, Options{Empty: true}) }
 
 func TestAutoMLRecordsEveryTrialAndRegistersTheBest(t *testing.T) {
-	s := openStudio(t, Options{})
+	s := emptyStudio(t)
 	ctx := context.Background()
 	var events []AutoMLEvent
 	var fractions []float64
-	res, err := s.AutoML(ctx, AutoMLOptions{Data: "iris", Target: "species", Trials: 5, Seed: 3,
+	res, err := s.AutoML(ctx, AutoMLOptions{Data: irisTrain, Target: "species", Trials: 5, Seed: 3,
 		Families: []string{"linear", "gbdt", "knn"}},
 		func(p Progress) { fractions = append(fractions, p.Fraction) },
 		func(ev AutoMLEvent) { events = append(events, ev) })
@@ -45,7 +53,7 @@ func TestAutoMLRecordsEveryTrialAndRegistersTheBest(t *testing.T) {
 			}
 		}
 	}
-	if res.Task != "multiclass" || res.Metric != "accuracy" || res.Model.Ref != "iris-automl@1" || res.Score < 0.9 {
+	if res.Task != "multiclass" || res.Metric != "accuracy" || res.Model.Ref != "train-automl@1" || res.Score < 0.9 {
 		t.Errorf("result: %+v", res)
 	}
 	if !strings.Contains(res.Validation, "fold") {
@@ -84,8 +92,8 @@ func TestAutoMLRecordsEveryTrialAndRegistersTheBest(t *testing.T) {
 			return err
 		}
 		for _, tr := range trials {
-			if tr.Role == storage.RoleTrial && tr.Status == "succeeded" && (tr.OOFRows != 150 || tr.OOFOutputs != 3) {
-				t.Errorf("trial %d keeps %d × %d out-of-fold predictions, want 150 × 3", tr.Index, tr.OOFRows, tr.OOFOutputs)
+			if tr.Role == storage.RoleTrial && tr.Status == "succeeded" && (tr.OOFRows != 120 || tr.OOFOutputs != 3) {
+				t.Errorf("trial %d keeps %d × %d out-of-fold predictions, want 120 × 3", tr.Index, tr.OOFRows, tr.OOFOutputs)
 			}
 		}
 		e, err := tx.Experiment(res.ExperimentID)
@@ -115,7 +123,7 @@ func TestAutoMLRecordsEveryTrialAndRegistersTheBest(t *testing.T) {
 	if !strings.Contains(string(imp), "petal") {
 		t.Errorf("importance %s names no iris feature", imp)
 	}
-	if ev, err := s.Evaluate(ctx, res.Model.Ref, "iris", nil); err != nil || ev.Metrics["accuracy"] < 0.9 {
+	if ev, err := s.Evaluate(ctx, res.Model.Ref, filepath.Join(sharedData, "iris", "test.csv"), nil); err != nil || ev.Metrics["accuracy"] < 0.9 {
 		t.Errorf("evaluate: %+v, %v", ev, err)
 	}
 
@@ -126,9 +134,9 @@ func TestAutoMLRecordsEveryTrialAndRegistersTheBest(t *testing.T) {
 }
 
 func TestAutoMLIsDeterministicWithATrialCount(t *testing.T) {
-	s := openStudio(t, Options{Empty: true})
+	s := emptyStudio(t)
 	ctx := context.Background()
-	opts := AutoMLOptions{Data: breastCancer, Target: "diagnosis", Trials: 3, Seed: 11, Families: []string{"linear", "gbdt"}}
+	opts := AutoMLOptions{Data: breastCancer, Target: "diagnosis", Trials: 3, Seed: 11, Families: []string{"linear", "knn"}}
 	a, err := s.AutoML(ctx, opts, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -167,11 +175,11 @@ func TestAutoMLIsDeterministicWithATrialCount(t *testing.T) {
 }
 
 func TestAutoMLCancelKeepsFinishedTrials(t *testing.T) {
-	s := openStudio(t, Options{})
+	s := emptyStudio(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var seen int
-	res, err := s.AutoML(ctx, AutoMLOptions{Data: "iris", Target: "species", Trials: 50, Seed: 1}, nil,
+	res, err := s.AutoML(ctx, AutoMLOptions{Data: irisTrain, Target: "species", Trials: 50, Seed: 1}, nil,
 		func(ev AutoMLEvent) {
 			seen++
 			if seen == 2 {
@@ -209,7 +217,7 @@ func TestAutoMLCancelKeepsFinishedTrials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res2.ExperimentID != res.ExperimentID || res2.Model.Ref != "iris-automl@1" {
+	if res2.ExperimentID != res.ExperimentID || res2.Model.Ref != "train-automl@1" {
 		t.Errorf("resumed: %+v", res2)
 	}
 	after, _ := s.Leaderboard(context.Background(), res.ExperimentID)
@@ -222,20 +230,20 @@ func TestAutoMLCancelKeepsFinishedTrials(t *testing.T) {
 }
 
 func TestAutoMLBadRequests(t *testing.T) {
-	s := openStudio(t, Options{})
+	s := emptyStudio(t)
 	ctx := context.Background()
 	for _, c := range []struct {
 		name string
 		opts AutoMLOptions
 		want string
 	}{
-		{"no budget", AutoMLOptions{Data: "iris", Target: "species"}, "no budget"},
-		{"negative budget", AutoMLOptions{Data: "iris", Target: "species", Budget: -1}, "negative"},
-		{"unknown target", AutoMLOptions{Data: "iris", Target: "colour", Trials: 1}, `no column "colour"`},
-		{"unknown metric", AutoMLOptions{Data: "iris", Target: "species", Trials: 1, Metric: "r2"}, "unknown multiclass metric"},
-		{"unknown family", AutoMLOptions{Data: "iris", Target: "species", Trials: 1, Families: []string{"svm"}}, "svm"},
-		{"one fold", AutoMLOptions{Data: "iris", Target: "species", Trials: 1, Folds: 1}, "folds"},
-		{"more folds than rows", AutoMLOptions{Data: "iris", Target: "species", Trials: 1, Folds: 200}, "fewer than the 200 folds"},
+		{"no budget", AutoMLOptions{Data: irisTrain, Target: "species"}, "no budget"},
+		{"negative budget", AutoMLOptions{Data: irisTrain, Target: "species", Budget: -1}, "negative"},
+		{"unknown target", AutoMLOptions{Data: irisTrain, Target: "colour", Trials: 1}, `no column "colour"`},
+		{"unknown metric", AutoMLOptions{Data: irisTrain, Target: "species", Trials: 1, Metric: "r2"}, "unknown multiclass metric"},
+		{"unknown family", AutoMLOptions{Data: irisTrain, Target: "species", Trials: 1, Families: []string{"svm"}}, "svm"},
+		{"one fold", AutoMLOptions{Data: irisTrain, Target: "species", Trials: 1, Folds: 1}, "folds"},
+		{"more folds than rows", AutoMLOptions{Data: irisTrain, Target: "species", Trials: 1, Folds: 200}, "fewer than the 200 folds"},
 		{"unknown experiment", AutoMLOptions{Resume: 99}, "no experiment 99"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
