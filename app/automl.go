@@ -141,6 +141,16 @@ type AutoMLResult struct {
 	Notes        []string         `json:"notes,omitempty"`
 }
 
+// MarshalJSON writes a missing score (a search stopped before any trial
+// scored) as null.
+func (r AutoMLResult) MarshalJSON() ([]byte, error) {
+	type plain AutoMLResult
+	return json.Marshal(struct {
+		plain
+		Score *float64 `json:"score"`
+	}{plain(r), finite(r.Score)})
+}
+
 // ExperimentInfo describes an experiment: a custom training or an AutoML
 // search.
 type ExperimentInfo struct {
