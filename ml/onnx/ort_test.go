@@ -324,4 +324,3 @@ func trainPipeline(t *testing.T, s *split, task string, spec learn.Spec, set map
 }
 
 func inferTask(s *split) string { return model.InferTask(s.train.Column(s.target)) }
-

@@ -9,11 +9,11 @@ import "slices"
 // "sigmoid") on every layer but the last. Classification takes the softmax
 // of the last layer; regression returns score·YScale + YMean.
 type Exported struct {
-	Classes      int
-	Activation   string
-	Sizes        []int
-	W, B         [][]float64
-	Mean, Scale  []float64
+	Classes       int
+	Activation    string
+	Sizes         []int
+	W, B          [][]float64
+	Mean, Scale   []float64
 	YMean, YScale float64
 }
 
