@@ -47,11 +47,16 @@ type Shell struct {
 	wg     sync.WaitGroup
 }
 
+// screen is one entry of the navigation. A screen file builds its view and
+// registers it in NewShell with one s.add line; onShow (optional) runs each
+// time it is shown, selectRef (optional) shows one object by reference
+// (a model "name@version" on the Models screen).
 type screen struct {
-	title  string
-	icon   fyne.Resource
-	view   fyne.CanvasObject
-	onShow func()
+	title     string
+	icon      fyne.Resource
+	view      fyne.CanvasObject
+	onShow    func()
+	selectRef func(ref string)
 }
 
 // NewShell builds the window's content for studio.
@@ -62,11 +67,10 @@ func NewShell(studio *app.Studio, win fyne.Window) *Shell {
 	s.home = newHomeScreen(s)
 	s.data = newDataScreen(s)
 	s.jobs = newJobsScreen(s)
-	s.screens = []*screen{
-		{title: "Home", icon: theme.HomeIcon(), view: s.home.view},
-		{title: "Data", icon: theme.StorageIcon(), view: s.data.view, onShow: s.data.onShow},
-		{title: "Jobs", icon: theme.HistoryIcon(), view: s.jobs.view, onShow: s.jobs.reload},
-	}
+	// The navigation, in order. Screens of later features add one line here.
+	s.add(&screen{title: "Home", icon: theme.HomeIcon(), view: s.home.view})
+	s.add(&screen{title: "Data", icon: theme.StorageIcon(), view: s.data.view, onShow: s.data.onShow, selectRef: s.data.selectRef})
+	s.add(&screen{title: "Jobs", icon: theme.HistoryIcon(), view: s.jobs.view, onShow: s.jobs.reload})
 	s.content = container.NewStack()
 	s.nav = widget.NewList(
 		func() int { return len(s.screens) },
@@ -110,19 +114,53 @@ func (s *Shell) show(id int) {
 	}
 }
 
-func (s *Shell) showScreen(sc *screen) {
-	for i, x := range s.screens {
-		if x == sc {
-			s.nav.Select(i)
-			return
+// add appends a screen to the navigation.
+func (s *Shell) add(sc *screen) { s.screens = append(s.screens, sc) }
+
+// screenNamed is the registered screen with this title, or nil.
+func (s *Shell) screenNamed(title string) *screen {
+	for _, sc := range s.screens {
+		if sc.title == title {
+			return sc
 		}
 	}
+	return nil
+}
+
+// showNamed switches to the screen with this title; false if there is none.
+func (s *Shell) showNamed(title string) bool {
+	for i, sc := range s.screens {
+		if sc.title == title {
+			s.nav.Select(i)
+			return true
+		}
+	}
+	return false
+}
+
+// openRef shows the object ref on the screen titled title (which must have a
+// selectRef); false if no such screen is registered.
+func (s *Shell) openRef(title, ref string) bool {
+	sc := s.screenNamed(title)
+	if sc == nil || sc.selectRef == nil {
+		return false
+	}
+	sc.selectRef(ref)
+	return s.showNamed(title)
 }
 
 // openDataset shows a dataset on the Data screen.
-func (s *Shell) openDataset(ref string) {
-	s.data.selectRef(ref)
-	s.showScreen(s.screens[1])
+func (s *Shell) openDataset(ref string) { s.openRef("Data", ref) }
+
+// openModel shows a model ("name@version") on the Models screen; false when
+// this build has no Models screen registered.
+func (s *Shell) openModel(ref string) bool { return s.openRef("Models", ref) }
+
+// canOpenModels says whether openModel can work, so that screens show their
+// "Open model" actions only then.
+func (s *Shell) canOpenModels() bool {
+	sc := s.screenNamed("Models")
+	return sc != nil && sc.selectRef != nil
 }
 
 // background runs fn off the UI goroutine; Close waits for it.
