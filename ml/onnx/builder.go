@@ -82,6 +82,18 @@ func (b *builder) concat(axis int64, xs ...string) string {
 	return b.op("Concat", xs, intAttr("axis", axis))
 }
 
+// split is StringSplit of x on delimiter ("" splits on runs of spaces);
+// its output has one axis more, padded with "".
+func (b *builder) split(x, delimiter string) string {
+	out := b.fresh("StringSplit")
+	var attrs []attribute
+	if delimiter != "" {
+		attrs = append(attrs, stringAttr("delimiter", delimiter))
+	}
+	b.g.Nodes = append(b.g.Nodes, node{Inputs: []string{x}, Outputs: []string{out, out + "_n"}, Name: out, Op: "StringSplit", Attrs: attrs})
+	return out
+}
+
 // reshape to a constant shape.
 func (b *builder) reshape(x string, shape ...int64) string {
 	return b.op("Reshape", []string{x, b.int64s(shape, int64(len(shape)))})

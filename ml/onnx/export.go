@@ -35,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 
@@ -69,8 +70,8 @@ const (
 
 // Export serialises p as an ONNX ModelProto.
 func Export(p *model.Pipeline) ([]byte, error) {
-	if p == nil || p.Prep == nil || p.Predictor == nil {
-		return nil, errors.New("onnx: export: pipeline has no prep or predictor")
+	if p == nil {
+		return nil, errors.New("onnx: export: no pipeline")
 	}
 	b := &builder{}
 	b.g.Name = "modelsmith"
@@ -81,11 +82,12 @@ func Export(p *model.Pipeline) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	x, err := exportPrep(b, p, inputs)
-	if err != nil {
-		return nil, err
+	var out string
+	if p.IsEnsemble() {
+		out, err = exportEnsemble(b, p, inputs)
+	} else {
+		out, err = exportMember(b, p, inputs)
 	}
-	out, err := exportPredictor(b, p.Predictor, x, p.Prep.NumFeatures())
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +106,44 @@ func Export(p *model.Pipeline) ([]byte, error) {
 		m.Metadata = append(m.Metadata, [2]string{k, p.Meta[k]})
 	}
 	return m.marshal(), nil
+}
+
+// exportMember adds one plain pipeline's prep and predictor and returns its
+// output [N, Outputs()] double.
+func exportMember(b *builder, p *model.Pipeline, inputs map[string]string) (string, error) {
+	x, err := exportPrep(b, p, inputs)
+	if err != nil {
+		return "", err
+	}
+	return exportPredictor(b, p.Predictor, x, p.Prep.NumFeatures())
+}
+
+// exportEnsemble adds every member's sub-graph on the shared inputs and sums
+// their outputs times their weights, in member order as the app does.
+func exportEnsemble(b *builder, p *model.Pipeline, inputs map[string]string) (string, error) {
+	var sum string
+	for i, m := range p.Members {
+		if m.Pipeline == nil || m.Pipeline.IsEnsemble() {
+			return "", fmt.Errorf("onnx: export: ensemble member %d is missing or an ensemble itself", i+1)
+		}
+		if m.Pipeline.Task != p.Task || m.Pipeline.Outputs() != p.Outputs() {
+			return "", fmt.Errorf("onnx: export: ensemble member %d has task %s with %d outputs, the ensemble %s with %d", i+1, m.Pipeline.Task, m.Pipeline.Outputs(), p.Task, p.Outputs())
+		}
+		if math.IsNaN(m.Weight) || math.IsInf(m.Weight, 0) || m.Weight < 0 {
+			return "", fmt.Errorf("onnx: export: ensemble member %d has weight %v", i+1, m.Weight)
+		}
+		out, err := exportMember(b, m.Pipeline, inputs)
+		if err != nil {
+			return "", fmt.Errorf("onnx: export: ensemble member %d: %w", i+1, err)
+		}
+		out = b.mul(out, b.scalar(m.Weight))
+		if sum == "" {
+			sum = out
+		} else {
+			sum = b.add(sum, out)
+		}
+	}
+	return sum, nil
 }
 
 // declareInputs adds one graph input per pipeline input column and returns

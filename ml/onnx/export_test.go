@@ -28,6 +28,7 @@ var (
 	cancer     = dataset{name: "breast_cancer", train: 1000, test: 1000}
 	diabetes   = dataset{name: "diabetes", train: 1000, test: 1000, regression: true}
 	adult      = dataset{name: "adult", train: 3000, test: 1500, categorical: true, missing: true}
+	sms        = dataset{name: "sms_spam", train: 1500, test: 1115}
 	california = dataset{name: "california_housing", train: 2000, test: 1000, categorical: true, missing: true, regression: true}
 )
 
@@ -39,7 +40,15 @@ type exportCase struct {
 	data   []dataset
 }
 
-var allData = []dataset{iris, cancer, diabetes, adult, california}
+var allData = []dataset{iris, cancer, diabetes, adult, california, sms}
+
+// textPrep keeps TF-IDF features as they are (non-negative), for
+// multinomial naive Bayes.
+func textPrep() prep.Config {
+	c := prep.LinearPrep()
+	c.Standardize = false
+	return c
+}
 
 var exportCases = []exportCase{
 	{"gbdt", gbdt.Spec, map[string]string{"n_estimators": "30", "num_leaves": "15"}, prep.TreePrep, allData},
@@ -49,9 +58,10 @@ var exportCases = []exportCase{
 	{"linear_l1", linear.Spec, map[string]string{"penalty": "l1"}, prep.LinearPrep, allData},
 	{"nn", nn.Spec, map[string]string{"hidden": "16,8", "epochs": "5"}, prep.LinearPrep, allData},
 	{"nn_tanh", nn.Spec, map[string]string{"hidden": "8", "epochs": "3", "activation": "tanh"}, prep.LinearPrep, []dataset{iris, california}},
-	{"knn", knn.Spec, nil, prep.LinearPrep, []dataset{iris, cancer, diabetes, {name: "adult", train: 600, test: 300}, {name: "california_housing", train: 800, test: 300, regression: true}}},
+	{"knn", knn.Spec, nil, prep.LinearPrep, []dataset{iris, cancer, diabetes, {name: "adult", train: 600, test: 300}, {name: "california_housing", train: 800, test: 300, regression: true}, {name: "sms_spam", train: 300, test: 100}}},
 	{"knn_distance", knn.Spec, map[string]string{"weights": "distance", "n_neighbors": "7"}, prep.LinearPrep, []dataset{iris, diabetes, {name: "adult", train: 600, test: 300}}},
-	{"bayes", bayes.Spec, nil, prep.LinearPrep, []dataset{iris, cancer, adult}},
+	{"bayes", bayes.Spec, nil, prep.LinearPrep, []dataset{iris, cancer, adult, sms}},
+	{"bayes_multinomial", bayes.Spec, map[string]string{"kind": "multinomial"}, textPrep, []dataset{sms}},
 }
 
 // TestExportMatchesApp trains every family on datasets with numeric,

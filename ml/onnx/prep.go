@@ -13,6 +13,9 @@ import (
 // X [N, F] double, F = p.Prep.NumFeatures(), in the Prep's feature order.
 // Ordinal codes are numbers, NaN for a missing or unseen level.
 func exportPrep(b *builder, p *model.Pipeline, inputs map[string]string) (string, error) {
+	if p.Prep == nil || p.Predictor == nil {
+		return "", fmt.Errorf("onnx: export: pipeline has no prep or predictor")
+	}
 	var feats []string
 	for _, s := range p.Prep.Export() {
 		if s.Excluded != "" {
@@ -29,6 +32,8 @@ func exportPrep(b *builder, p *model.Pipeline, inputs map[string]string) (string
 			out, err = exportNumeric(b, s, in)
 		case data.Categorical:
 			out, err = exportCategorical(b, s, in)
+		case data.Text:
+			out, err = exportText(b, s, in)
 		default:
 			err = fmt.Errorf("column type %v has no ONNX transform", s.Kind)
 		}
@@ -169,4 +174,67 @@ func datetimePart(b *builder, part string, x string) string {
 	}
 	out := b.op("Greater", []string{b.op("Abs", []string{sec}), b.scalar(1e15)})
 	return b.where(out, b.scalar(nan), v)
+}
+
+// asciiWhitespace are the bytes the app's tokenizer splits on besides the
+// space (prep/text.go); StringSplit without a delimiter splits on spaces
+// only, so each is split on in turn.
+var asciiWhitespace = []string{"\t", "\n", "\v", "\f", "\r"}
+
+// exportText makes the TF-IDF features of a text column from x [N, 1]
+// string: lower-case (StringNormalizer), split on runs of whitespace
+// (StringSplit on spaces, then on each other whitespace byte: the empty
+// pieces this leaves are no term, as the vocabulary has no empty term),
+// count the vocabulary's terms (TfIdfVectorizer, mode TF), times idf, divided
+// by the row's Euclidean norm. A missing cell has no terms.
+//
+// The app lower-cases ASCII letters only, and so does StringNormalizer in
+// the "C" locale (which also needs no locale installed); the tests check
+// that letters beyond ASCII keep their case. onnxruntime refuses cells that
+// are not valid UTF-8, which the app would take. Bigrams are refused: the
+// empty pieces would break pairs of words.
+func exportText(b *builder, s prep.StepExport, x string) ([]string, error) {
+	V := len(s.Vocab)
+	if s.Encoding != prep.TFIDF || V == 0 || len(s.IDF) != V || s.Width != V {
+		return nil, fmt.Errorf("text encoding %q with %d terms, %d idf values and %d features", s.Encoding, V, len(s.IDF), s.Width)
+	}
+	if s.Bigrams {
+		return nil, fmt.Errorf("TF-IDF with bigrams cannot be exported exactly: ONNX StringSplit splits on spaces only, and splitting on the other whitespace leaves gaps between words")
+	}
+	idx := make([]int64, V)
+	for i := range idx {
+		idx[i] = int64(i)
+	}
+	flat := b.reshape(x, -1) // StringNormalizer takes [C]
+	lower := b.op("StringNormalizer", []string{flat},
+		stringAttr("case_change_action", "LOWER"), intAttr("is_case_sensitive", 1), stringAttr("locale", "C"))
+	tokens := b.split(lower, "")
+	for _, ws := range asciiWhitespace {
+		tokens = b.reshape(b.split(tokens, ws), 0, -1)
+	}
+	// One empty column more, so that a batch without any word still has a
+	// token axis.
+	pad := b.mlop("LabelEncoder", []string{x},
+		stringsAttr("keys_strings", []string{"\x00"}), stringsAttr("values_strings", []string{""}), stringAttr("default_string", ""))
+	tokens = b.concat(1, tokens, pad)
+	tf := b.op("TfIdfVectorizer", []string{tokens},
+		stringAttr("mode", "TF"), intAttr("min_gram_length", 1), intAttr("max_gram_length", 1), intAttr("max_skip_count", 0),
+		intsAttr("ngram_counts", []int64{0}), intsAttr("ngram_indexes", idx), stringsAttr("pool_strings", s.Vocab))
+	v := b.mul(b.cast(tf, tDouble), b.doubles(s.IDF, 1, int64(V)))
+	norm := b.op("Sqrt", []string{b.op("ReduceSumSquare", []string{v, b.int64s([]int64{1}, 1)}, intAttr("keepdims", 1))})
+	zero := b.op("Equal", []string{norm, b.scalar(0)})
+	v = b.where(zero, b.scalar(0), b.div(v, norm))
+	// The NA spellings are missing cells: no terms.
+	isNA := b.mlop("LabelEncoder", []string{x},
+		stringsAttr("keys_strings", naSpellings()), intsAttr("values_int64s", ones(len(naSpellings()))), intAttr("default_int64", 0))
+	v = b.where(b.op("Greater", []string{isNA, b.int64s([]int64{0})}), b.scalar(0), v)
+	return []string{v}, nil
+}
+
+func ones(n int) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = 1
+	}
+	return out
 }

@@ -28,6 +28,12 @@ type StepExport struct {
 	// seen in training. Ordinal codes are given as numbers, NaN for missing
 	// and unseen (learners read both as missing).
 	Table []float64
+
+	// Text columns (Encoding TFIDF): the vocabulary in feature order, each
+	// term's idf, and whether terms include bigrams (see text.go).
+	Vocab   []string
+	IDF     []float64
+	Bigrams bool
 }
 
 // Datetime parts (PartExport.Part).
@@ -75,6 +81,11 @@ func (p *Prep) Export() []StepExport {
 			e.Encoding = s.enc
 			e.Levels = slices.Clone(s.levels)
 			e.Table = s.table()
+		case data.Text:
+			e.Encoding = s.enc
+			e.Vocab = slices.Clone(s.vocab)
+			e.IDF = slices.Clone(s.idf)
+			e.Bigrams = s.bigrams
 		}
 		out[i] = e
 	}
