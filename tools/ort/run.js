@@ -5,7 +5,8 @@
 //   node run.js MODEL.onnx INPUTS.json OUTPUTS.json
 //
 // INPUTS.json: {"rows": N, "inputs": {"name": {"type": "double"|"string",
-// "data": [...]}}}; a double is a number or null for NaN, every input has
+// "data": [...]}}}; a double is a number, null for NaN or a string such as
+// "Infinity"; every input has
 // shape [N, 1]. OUTPUTS.json: {"name": {"type": ..., "dims": [...],
 // "data": [...]}} with NaN written as null and int64 values as strings.
 'use strict';
@@ -26,7 +27,7 @@ async function main() {
   for (const [name, input] of Object.entries(req.inputs)) {
     const n = input.data.length;
     if (input.type === 'double') {
-      feeds[name] = new ort.Tensor('float64', Float64Array.from(input.data, v => (v === null ? NaN : v)), [n, 1]);
+      feeds[name] = new ort.Tensor('float64', Float64Array.from(input.data, v => (v === null ? NaN : Number(v))), [n, 1]);
     } else if (input.type === 'string') {
       feeds[name] = new ort.Tensor('string', input.data, [n, 1]);
     } else {
