@@ -592,3 +592,11 @@ func luminance(c color.Color) float64 {
 	}
 	return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b)
 }
+
+// Blank is a w×h image of the background colour: a chart with nothing to
+// show yet.
+func Blank(p Palette, w, h int) image.Image {
+	img := image.NewRGBA(image.Rect(0, 0, max(w, 1), max(h, 1)))
+	fillRect(img, img.Bounds(), p.Background)
+	return img
+}
