@@ -30,13 +30,18 @@ type Shell struct {
 	studio *app.Studio
 	win    fyne.Window
 
-	nav     *widget.List
-	content *fyne.Container
-	task    *taskBar
-	screens []*screen
-	home    *homeScreen
-	data    *dataScreen
-	jobs    *jobsScreen
+	nav      *widget.List
+	content  *fyne.Container
+	task     *taskBar
+	screens  []*screen
+	home     *homeScreen
+	data     *dataScreen
+	jobs     *jobsScreen
+	settings *settingsScreen
+
+	// switchWorkspace, when set (by the desktop window, not in tests), closes
+	// this workspace and opens another one, new or existing, chosen by dialog.
+	switchWorkspace func(create bool)
 
 	// datasets is the workspace's dataset list as last loaded; UI goroutine only.
 	datasets []app.Dataset
@@ -60,17 +65,19 @@ type screen struct {
 }
 
 // NewShell builds the window's content for studio.
-func NewShell(studio *app.Studio, win fyne.Window) *Shell {
-	s := &Shell{studio: studio, win: win}
+func NewShell(studio *app.Studio, win fyne.Window, switchWorkspace func(create bool)) *Shell {
+	s := &Shell{studio: studio, win: win, switchWorkspace: switchWorkspace}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.task = newTaskBar()
 	s.home = newHomeScreen(s)
 	s.data = newDataScreen(s)
 	s.jobs = newJobsScreen(s)
+	s.settings = newSettingsScreen(s)
 	// The navigation, in order. Screens of later features add one line here.
 	s.add(&screen{title: "Home", icon: theme.HomeIcon(), view: s.home.view})
 	s.add(&screen{title: "Data", icon: theme.StorageIcon(), view: s.data.view, onShow: s.data.onShow, selectRef: s.data.selectRef})
 	s.add(&screen{title: "Jobs", icon: theme.HistoryIcon(), view: s.jobs.view, onShow: s.jobs.reload})
+	s.add(&screen{title: "Settings", icon: theme.SettingsIcon(), view: s.settings.view, onShow: s.settings.onShow})
 	s.content = container.NewStack()
 	s.nav = widget.NewList(
 		func() int { return len(s.screens) },
