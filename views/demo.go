@@ -62,10 +62,31 @@ func (d *desktop) runDemo(dir string) {
 	post(d.quit)
 }
 
-// demoSteps shows every registered screen in turn.
+// demoSteps shows every registered screen in turn, some in several states.
 func demoSteps(s *Shell) []demoStep {
+	scripted := map[string][]demoStep{
+		"Data": {{name: "data", settle: 1500 * time.Millisecond, prepare: func(s *Shell) {
+			s.openDataset("adult@1")
+		}}},
+		"Train": {
+			{name: "train", settle: 1200 * time.Millisecond, prepare: func(s *Shell) {
+				s.showNamed("Train")
+				s.train.selectRef("adult@1")
+				s.train.custom.algo.SetSelected("gbdt")
+			}},
+			{name: "train-nn", settle: 800 * time.Millisecond, prepare: func(s *Shell) {
+				s.train.custom.algo.SetSelected("nn")
+				s.train.custom.layers.addLayer("16")
+				s.train.custom.layers.changed()
+			}},
+		},
+	}
 	var steps []demoStep
 	for _, sc := range s.screens {
+		if st, ok := scripted[sc.title]; ok {
+			steps = append(steps, st...)
+			continue
+		}
 		title := sc.title
 		steps = append(steps, demoStep{name: strings.ToLower(title), settle: 1500 * time.Millisecond,
 			prepare: func(s *Shell) { s.showNamed(title) }})

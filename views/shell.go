@@ -38,6 +38,7 @@ type Shell struct {
 	data     *dataScreen
 	jobs     *jobsScreen
 	settings *settingsScreen
+	train    *trainScreen
 
 	// switchWorkspace, when set (by the desktop window, not in tests), closes
 	// this workspace and opens another one, new or existing, chosen by dialog.
@@ -73,9 +74,11 @@ func NewShell(studio *app.Studio, win fyne.Window, switchWorkspace func(create b
 	s.data = newDataScreen(s)
 	s.jobs = newJobsScreen(s)
 	s.settings = newSettingsScreen(s)
+	s.train = newTrainScreen(s)
 	// The navigation, in order. Screens of later features add one line here.
 	s.add(&screen{title: "Home", icon: theme.HomeIcon(), view: s.home.view})
 	s.add(&screen{title: "Data", icon: theme.StorageIcon(), view: s.data.view, onShow: s.data.onShow, selectRef: s.data.selectRef})
+	s.add(&screen{title: "Train", icon: theme.MediaPlayIcon(), view: s.train.view, onShow: s.train.onShow, selectRef: s.train.selectRef})
 	s.add(&screen{title: "Jobs", icon: theme.HistoryIcon(), view: s.jobs.view, onShow: s.jobs.reload})
 	s.add(&screen{title: "Settings", icon: theme.SettingsIcon(), view: s.settings.view, onShow: s.settings.onShow})
 	s.content = container.NewStack()
@@ -192,6 +195,7 @@ func (s *Shell) reloadDatasets(then func()) {
 			s.datasets = list
 			s.home.setDatasets(list)
 			s.data.setDatasets(list)
+			s.train.setDatasets(list)
 			if then != nil {
 				then()
 			}
