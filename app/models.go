@@ -1,0 +1,112 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"modelsmith/storage"
+)
+
+// ModelStages are the stages a model version can be put in.
+func ModelStages() []string { return slices.Clone(storage.ModelStages) }
+
+// RenameModel renames a model, every version of it: "churn" becomes
+// "churn-v2" with the same versions, aliases and lineage. The new name must
+// be free.
+func (s *Studio) RenameModel(ctx context.Context, name, newName string) error {
+	if err := checkModelName(newName); err != nil {
+		return err
+	}
+	if name == newName {
+		return nil
+	}
+	err := s.ws.Update(ctx, func(tx *storage.Tx) error {
+		if err := tx.RenameModel(name, newName); err != nil {
+			return err
+		}
+		return tx.Audit(storage.AuditEntry{Actor: actor(), Action: "rename", ObjectType: "model", ObjectName: name,
+			Detail: detailJSON(map[string]any{"new_name": newName})})
+	})
+	if err != nil {
+		return fmt.Errorf("rename model %s to %s: %w", name, newName, err)
+	}
+	return nil
+}
+
+// SetModelStage moves a model version ("name" is the latest) to a stage:
+// none, staging, production or archived.
+func (s *Studio) SetModelStage(ctx context.Context, ref, stage string) (ModelInfo, error) {
+	if !slices.Contains(storage.ModelStages, stage) {
+		return ModelInfo{}, usageErrorf("stage %q is not one of %s", stage, strings.Join(storage.ModelStages, ", "))
+	}
+	_, m, err := s.loadModel(ctx, ref, false)
+	if err != nil {
+		return ModelInfo{}, err
+	}
+	err = s.ws.Update(ctx, func(tx *storage.Tx) error {
+		if err := tx.SetModelStage(m.ID, stage); err != nil {
+			return err
+		}
+		return tx.Audit(storage.AuditEntry{Actor: actor(), Action: "stage", ObjectType: "model",
+			ObjectName: m.Name + "@" + strconv.Itoa(m.Version), Detail: detailJSON(map[string]any{"from": m.Stage, "to": stage})})
+	})
+	if err != nil {
+		return ModelInfo{}, fmt.Errorf("set the stage of %s: %w", ref, err)
+	}
+	m.Stage = stage
+	return modelFrom(m), nil
+}
+
+// ModelDependents says what would lose model version ref if it were deleted
+// (aliases pointing at it, servers running it), for a confirmation dialog.
+func (s *Studio) ModelDependents(ctx context.Context, ref string) ([]string, error) {
+	_, m, err := s.loadModel(ctx, ref, false)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	err = s.ws.View(ctx, func(tx *storage.Tx) error {
+		out, err = tx.ModelDependents(m.ID)
+		return err
+	})
+	return out, err
+}
+
+// DeleteModel removes one model version ("name" is its latest) and its
+// artifact; its aliases go with it, and the run that trained it stays.
+func (s *Studio) DeleteModel(ctx context.Context, ref string) (ModelInfo, error) {
+	_, m, err := s.loadModel(ctx, ref, false)
+	if err != nil {
+		return ModelInfo{}, err
+	}
+	info := modelFrom(m)
+	err = s.ws.Update(ctx, func(tx *storage.Tx) error {
+		if err := tx.DeleteModel(m.ID); err != nil {
+			return err
+		}
+		return tx.Audit(storage.AuditEntry{Actor: actor(), Action: "delete", ObjectType: "model", ObjectName: info.Ref,
+			Detail: detailJSON(map[string]any{"sha256": m.ArtifactSHA256, "run": m.RunID})})
+	})
+	if err != nil {
+		return ModelInfo{}, fmt.Errorf("delete model %s: %w", info.Ref, err)
+	}
+	return info, nil
+}
+
+func checkModelName(name string) error {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return usageErrorf("a model name must not be empty")
+	case len(name) > 100:
+		return usageErrorf("model name %.20q… is longer than 100 bytes", name)
+	case strings.ContainsAny(name, "@/\\"):
+		return usageErrorf("model name %q must not contain @, / or \\", name)
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return usageErrorf("model name %q contains a control character", name)
+	}
+	return nil
+}
