@@ -116,6 +116,14 @@ func (t *trainScreen) loadDataset(ref string) {
 	})
 }
 
+// datasetEdited reloads ref's columns if it is the chosen dataset: a role
+// changed on the Data screen.
+func (t *trainScreen) datasetEdited(ref string) {
+	if t.dataset.Selected == ref {
+		t.loadDataset(ref)
+	}
+}
+
 func (t *trainScreen) column(name string) (app.ColumnInfo, bool) {
 	if t.detail == nil {
 		return app.ColumnInfo{}, false
@@ -218,8 +226,8 @@ func newCustomForm(t *trainScreen) *customForm {
 	f.algo = widget.NewSelect(names, func(string) { f.algorithmChanged() })
 	common := widget.NewForm(
 		widget.NewFormItem("Model name", f.name),
-		&widget.FormItem{Text: "Seed", Widget: f.seed, HintText: "same seed, same data, same model"},
-		&widget.FormItem{Text: "Held-out share", Widget: f.holdout, HintText: "rows kept aside to score the model and stop early"},
+		&widget.FormItem{Text: "Seed", Widget: f.seed, HintText: "same seed, same data: same model"},
+		&widget.FormItem{Text: "Held-out share", Widget: f.holdout, HintText: "rows kept aside to score the model"},
 	)
 	body := container.NewVBox(
 		widget.NewForm(widget.NewFormItem("Algorithm", f.algo)), f.help, f.params,
@@ -250,7 +258,13 @@ func (f *customForm) algorithmChanged() {
 	form := widget.NewForm()
 	var extra []fyne.CanvasObject
 	for _, p := range sp.Params {
-		hint := p.Help + " — " + p.Describe()
+		// The help wraps under the field (a form's hint text would not, and
+		// would widen the window); it turns into the error while the value
+		// is invalid.
+		help := widget.NewLabel(p.Help + " — " + p.Describe())
+		help.Wrapping = fyne.TextWrapWord
+		help.Importance = widget.LowImportance
+		field := func(w fyne.CanvasObject) fyne.CanvasObject { return container.NewBorder(nil, help, nil, nil, w) }
 		switch {
 		case sp.Name == "nn" && p.Name == "hidden":
 			f.layers = newLayerDesigner(p.Default, f.validate)
@@ -263,29 +277,35 @@ func (f *customForm) algorithmChanged() {
 			if len(p.Choices) == 1 {
 				sel.Disable() // shown, for the record, but there is nothing to choose
 			}
-			form.Append(p.Name, sel)
-			form.Items[len(form.Items)-1].HintText = hint
+			form.Append(p.Name, field(sel))
 		case p.Kind == "bool":
-			on := p.Default == "true"
 			chk := widget.NewCheck("", func(bool) { f.validate() })
-			chk.SetChecked(on)
+			chk.SetChecked(p.Default == "true")
 			f.fields[p.Name] = func() string { return strconv.FormatBool(chk.Checked) }
-			form.Append(p.Name, chk)
-			form.Items[len(form.Items)-1].HintText = hint
+			form.Append(p.Name, field(chk))
 		default:
 			e := widget.NewEntry()
 			e.SetText(p.Default)
-			name, algo := p.Name, sp.Name
+			name, algo, text := p.Name, sp.Name, help.Text
 			e.Validator = func(s string) error {
 				if err := app.CheckParams(algo, map[string]string{name: s}); err != nil {
 					return fmt.Errorf("%s", shortParamError(err))
 				}
 				return nil
 			}
+			e.SetOnValidationChanged(func(err error) {
+				if err != nil {
+					help.SetText(err.Error())
+					help.Importance = widget.DangerImportance
+				} else {
+					help.SetText(text)
+					help.Importance = widget.LowImportance
+				}
+				help.Refresh()
+			})
 			e.OnChanged = func(string) { f.validate() }
 			f.fields[p.Name] = func() string { return e.Text }
-			form.Append(p.Name, e)
-			form.Items[len(form.Items)-1].HintText = hint
+			form.Append(p.Name, field(e))
 		}
 	}
 	if sp.Name == "nn" {
