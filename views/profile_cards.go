@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"modelsmith/app"
@@ -65,7 +66,7 @@ func (d *dataScreen) profileCard(ref string, c app.ColumnInfo) fyne.CanvasObject
 	facts.Truncation = fyne.TextTruncateEllipsis
 	summary := widget.NewLabel(c.Summary())
 	summary.Truncation = fyne.TextTruncateEllipsis
-	summary.Importance = widget.LowImportance
+	summary.SizeName = theme.SizeNameCaptionText
 
 	var values []float64
 	if p.Histogram != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -76,7 +77,7 @@ func NewShell(studio *app.Studio, win fyne.Window, switchWorkspace func(create b
 	s.settings = newSettingsScreen(s)
 	s.train = newTrainScreen(s)
 	// The navigation, in order. Screens of later features add one line here.
-	s.add(&screen{title: "Home", icon: theme.HomeIcon(), view: s.home.view})
+	s.add(&screen{title: "Home", icon: theme.HomeIcon(), view: s.home.view, onShow: s.home.onShow})
 	s.add(&screen{title: "Data", icon: theme.StorageIcon(), view: s.data.view, onShow: s.data.onShow, selectRef: s.data.selectRef})
 	s.add(&screen{title: "Train", icon: theme.MediaPlayIcon(), view: s.train.view, onShow: s.train.onShow, selectRef: s.train.selectRef})
 	s.add(&screen{title: "Jobs", icon: theme.HistoryIcon(), view: s.jobs.view, onShow: s.jobs.reload})
@@ -165,6 +166,32 @@ func (s *Shell) openDataset(ref string) { s.openRef("Data", ref) }
 // openModel shows a model ("name@version") on the Models screen; false when
 // this build has no Models screen registered.
 func (s *Shell) openModel(ref string) bool { return s.openRef("Models", ref) }
+
+// openExperiment shows an experiment's runs on the Runs screen; false when
+// there is none.
+func (s *Shell) openExperiment(id int64) bool { return s.openRef("Runs", strconv.FormatInt(id, 10)) }
+
+// openSample makes sure sample dataset name is in the workspace (adding it
+// back if it was deleted), shows it on the Data screen and hands its
+// reference to then (if not nil).
+func (s *Shell) openSample(name string, then func(ref string)) {
+	s.background(func(ctx context.Context) {
+		d, err := s.studio.AddSample(ctx, name, nil)
+		post(func() {
+			if err != nil {
+				s.showError("Could not add the sample "+name, err)
+				return
+			}
+			s.reloadDatasets(func() {
+				if then != nil {
+					then(d.Ref)
+					return
+				}
+				s.openDataset(d.Ref)
+			})
+		})
+	})
+}
 
 // canOpenModels says whether openModel can work, so that screens show their
 // "Open model" actions only then.

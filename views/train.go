@@ -44,7 +44,7 @@ func newTrainScreen(s *Shell) *trainScreen {
 	t.task = widget.NewSelect(tasks, func(string) { t.taskChanged() })
 	t.task.PlaceHolder = "Choose a target first"
 	t.taskNote = widget.NewLabel("")
-	t.taskNote.Importance = widget.LowImportance
+	t.taskNote.SizeName = theme.SizeNameCaptionText
 	t.taskNote.Truncation = fyne.TextTruncateEllipsis
 
 	t.custom = newCustomForm(t)
@@ -263,7 +263,7 @@ func (f *customForm) algorithmChanged() {
 		// is invalid.
 		help := widget.NewLabel(p.Help + " — " + p.Describe())
 		help.Wrapping = fyne.TextWrapWord
-		help.Importance = widget.LowImportance
+		help.SizeName = theme.SizeNameCaptionText
 		field := func(w fyne.CanvasObject) fyne.CanvasObject { return container.NewBorder(nil, help, nil, nil, w) }
 		switch {
 		case sp.Name == "nn" && p.Name == "hidden":
@@ -299,7 +299,7 @@ func (f *customForm) algorithmChanged() {
 					help.Importance = widget.DangerImportance
 				} else {
 					help.SetText(text)
-					help.Importance = widget.LowImportance
+					help.Importance = widget.MediumImportance
 				}
 				help.Refresh()
 			})
