@@ -61,7 +61,7 @@ func newHomeScreen(s *Shell) *homeScreen {
 		s.openDataset(h.datasets[id].Ref)
 	}
 
-	h.noRuns = widget.NewLabel("No trainings yet: pick a sample above, or use the Train screen.")
+	h.noRuns = widget.NewLabel("No trainings yet: press Try AutoML on a sample above, or use the Train screen.")
 	h.noRuns.Wrapping = fyne.TextWrapWord
 	h.runList = widget.NewList(
 		func() int { return len(h.runs) },
@@ -117,7 +117,9 @@ func (h *homeScreen) sampleCard(sm app.SampleInfo) fyne.CanvasObject {
 	desc := widget.NewLabel(sm.Description)
 	desc.Wrapping = fyne.TextWrapWord
 	open := widget.NewButtonWithIcon("Explore", theme.StorageIcon(), func() { h.shell.openSample(sm.Name, nil) })
-	buttons := container.NewHBox(open)
+	try := widget.NewButtonWithIcon("Try AutoML", theme.MediaPlayIcon(), func() { h.shell.tryAutoML(sm.Name) })
+	try.Importance = widget.HighImportance
+	buttons := container.NewHBox(try, open)
 	title := widget.NewLabelWithStyle(sm.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	return widget.NewCard("", "", container.NewBorder(title, buttons, nil, nil, desc))
 }

@@ -40,6 +40,7 @@ type Shell struct {
 	jobs     *jobsScreen
 	settings *settingsScreen
 	train    *trainScreen
+	runs     *runsScreen
 
 	// switchWorkspace, when set (by the desktop window, not in tests), closes
 	// this workspace and opens another one, new or existing, chosen by dialog.
@@ -76,10 +77,12 @@ func NewShell(studio *app.Studio, win fyne.Window, switchWorkspace func(create b
 	s.jobs = newJobsScreen(s)
 	s.settings = newSettingsScreen(s)
 	s.train = newTrainScreen(s)
+	s.runs = newRunsScreen(s)
 	// The navigation, in order. Screens of later features add one line here.
 	s.add(&screen{title: "Home", icon: theme.HomeIcon(), view: s.home.view, onShow: s.home.onShow})
 	s.add(&screen{title: "Data", icon: theme.StorageIcon(), view: s.data.view, onShow: s.data.onShow, selectRef: s.data.selectRef})
 	s.add(&screen{title: "Train", icon: theme.MediaPlayIcon(), view: s.train.view, onShow: s.train.onShow, selectRef: s.train.selectRef})
+	s.add(&screen{title: "Runs", icon: theme.ListIcon(), view: s.runs.view, onShow: s.runs.onShow, selectRef: s.runs.selectRef})
 	s.add(&screen{title: "Jobs", icon: theme.HistoryIcon(), view: s.jobs.view, onShow: s.jobs.reload})
 	s.add(&screen{title: "Settings", icon: theme.SettingsIcon(), view: s.settings.view, onShow: s.settings.onShow})
 	s.content = container.NewStack()

@@ -31,6 +31,7 @@ type trainScreen struct {
 
 	tabs   *container.AppTabs
 	custom *customForm
+	automl *automlForm
 }
 
 var tasks = []string{"binary", "multiclass", "regression"}
@@ -48,12 +49,14 @@ func newTrainScreen(s *Shell) *trainScreen {
 	t.taskNote.Truncation = fyne.TextTruncateEllipsis
 
 	t.custom = newCustomForm(t)
+	t.automl = newAutoMLForm(t)
 	dataForm := widget.NewForm(
 		widget.NewFormItem("Dataset", t.dataset),
 		widget.NewFormItem("Target", t.target),
 		widget.NewFormItem("Task", container.NewGridWithColumns(2, t.task, t.taskNote)),
 	)
 	t.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon("AutoML", theme.SearchIcon(), t.automl.view),
 		container.NewTabItemWithIcon("Custom", theme.SettingsIcon(), t.custom.view),
 	)
 	t.view = container.NewBorder(container.NewVBox(heading("Train a model"), dataForm), nil, nil, nil, t.tabs)
@@ -112,6 +115,7 @@ func (t *trainScreen) loadDataset(ref string) {
 			t.target.SetOptions(names)
 			t.target.SetSelected(app.GuessTarget(detail.Schema))
 			t.custom.datasetChanged()
+			t.automl.taskChanged()
 		})
 	})
 }
@@ -152,6 +156,7 @@ func (t *trainScreen) taskChanged() {
 		t.taskNote.SetText("chosen by you (detected: " + app.GuessTask(c) + ")")
 	}
 	t.custom.validate()
+	t.automl.taskChanged()
 }
 
 // ready says what is missing before training can start; "" when nothing.
