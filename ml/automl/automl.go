@@ -151,6 +151,23 @@ func (s *search) isBetter(a, b float64) bool {
 	return s.p.metric.Better(a, b)
 }
 
+// trialBetter ranks trials: by Score, and on equal Scores (accuracy moves in
+// steps of one row) by the tie metric on the pooled validation predictions
+// (log loss, or RMSE for regression), which rewards confident, calibrated
+// models.
+func (s *search) trialBetter(a, b Trial) bool {
+	if s.isBetter(a.Score, b.Score) {
+		return true
+	}
+	if a.Score != b.Score {
+		return false
+	}
+	tie := s.tieMetric()
+	ta, oka := a.Metrics[tie.Name]
+	tb, okb := b.Metrics[tie.Name]
+	return oka && okb && tie.Better(ta, tb)
+}
+
 func wrapCtx(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("automl: search stopped: %w", err)

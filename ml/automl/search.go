@@ -419,7 +419,7 @@ func (s *search) record(t Trial, c config, first *model.Pipeline, report bool) {
 	pos := len(s.trials) - 1
 	s.byIndex[t.Index] = &s.trials[pos]
 	if t.Status == Succeeded {
-		if s.best < 0 || s.isBetter(t.Score, s.trials[s.best].Score) {
+		if s.best < 0 || s.trialBetter(t, s.trials[s.best]) {
 			s.best = pos
 			s.bestModel = first
 		}
