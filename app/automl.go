@@ -749,7 +749,7 @@ func (s *Studio) registerAutoML(ctx context.Context, report jobs.Reporter, r reg
 	if algo == "" {
 		return ModelInfo{}, errors.New("the search's model does not say its algorithm")
 	}
-	notes := slices.Clone(sr.Notes)
+	notes := append([]string{}, sr.Notes...)
 
 	report("explaining", 0.99, "permutation importance of the final model")
 	// Importance may use what is left of the budget, and at least half the
