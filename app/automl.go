@@ -244,7 +244,8 @@ func (s *Studio) AutoML(ctx context.Context, opts AutoMLOptions, progress func(P
 		if budget == 0 && cfg.Trials == 0 {
 			return AutoMLResult{}, usageErrorf("no budget: give a time budget above 0 or a trial count")
 		}
-		cfg.BudgetSeconds = budget.Seconds()
+		// cfg keeps the original budget: a later resume subtracts every
+		// trial's time from it again.
 		cfg.Attempts++
 	} else {
 		if opts.Data == "" || opts.Target == "" {
