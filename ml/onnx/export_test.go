@@ -72,6 +72,7 @@ func TestExportMatchesApp(t *testing.T) {
 	for _, c := range exportCases {
 		for _, d := range c.data {
 			t.Run(c.family+"/"+d.name, func(t *testing.T) {
+				t.Parallel()
 				s := loadSplit(t, d.name, d.train, d.test)
 				task := inferTask(s)
 				if d.regression {
