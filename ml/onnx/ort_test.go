@@ -259,7 +259,7 @@ var (
 // loadSplit reads ../shared/datasets/<name>, keeping at most trainRows and
 // testRows (the first ones: the files are already shuffled). It skips the
 // test when the data are absent.
-func loadSplit(t *testing.T, name string, trainRows, testRows int) *split {
+func loadSplit(t testing.TB, name string, trainRows, testRows int) *split {
 	t.Helper()
 	key := fmt.Sprint(name, trainRows, testRows)
 	splitsMu.Lock()
@@ -308,7 +308,7 @@ func loadSplit(t *testing.T, name string, trainRows, testRows int) *split {
 
 // trainPipeline fits prep and learner on the split's train frame as the app
 // does (app/train.go).
-func trainPipeline(t *testing.T, s *split, task string, spec learn.Spec, set map[string]string, cfg prep.Config) *model.Pipeline {
+func trainPipeline(t testing.TB, s *split, task string, spec learn.Spec, set map[string]string, cfg prep.Config) *model.Pipeline {
 	t.Helper()
 	ctx := context.Background()
 	y, classes, err := model.Labels(s.train.Column(s.target), task)
