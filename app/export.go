@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -226,13 +224,4 @@ func (s *Studio) ModelAliases(ctx context.Context, name string) ([]AliasInfo, er
 		return err
 	})
 	return out, err
-}
-
-// artifactOK checks a stored artifact against its registry checksum.
-func artifactOK(m storage.Model) error {
-	sum := sha256.Sum256(m.Artifact)
-	if hex.EncodeToString(sum[:]) != m.ArtifactSHA256 {
-		return fmt.Errorf("model %s@%d: the stored artifact is corrupt (its SHA-256 does not match the registry)", m.Name, m.Version)
-	}
-	return nil
 }

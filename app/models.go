@@ -1,8 +1,14 @@
 package app
 
 import (
+	"bufio"
 	"context"
+	"encoding/csv"
 	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -109,4 +115,86 @@ func checkModelName(name string) error {
 		return usageErrorf("model name %q contains a control character", name)
 	}
 	return nil
+}
+
+// PredictToFile runs a model on the rows of a file or dataset (as Predict)
+// and writes them with their predictions as CSV to outPath (see WriteCSV).
+// The file is written beside outPath and renamed at the end, so a cancelled
+// or failed run never leaves a half-written file under that name.
+func (s *Studio) PredictToFile(ctx context.Context, modelRef, dataRef, outPath string, progress func(Progress)) (*PredictResult, error) {
+	res, err := s.Predict(ctx, modelRef, dataRef, progress)
+	if err != nil {
+		return nil, err
+	}
+	if progress != nil {
+		progress(Progress{Stage: "writing", Fraction: 0.9, Message: fmt.Sprintf("writing %d rows", res.Input.Rows())})
+	}
+	f, err := os.CreateTemp(filepath.Dir(outPath), ".predict-*.csv")
+	if err != nil {
+		return nil, fmt.Errorf("write predictions to %s: %w", outPath, err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err := res.WriteCSV(ctx, bw); err != nil {
+		return nil, fmt.Errorf("write predictions to %s: %w", outPath, err)
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, fmt.Errorf("write predictions to %s: %w", outPath, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("write predictions to %s: %w", outPath, err)
+	}
+	if err := os.Rename(f.Name(), outPath); err != nil {
+		return nil, fmt.Errorf("write predictions to %s: %w", outPath, err)
+	}
+	return res, nil
+}
+
+// WriteCSV writes the input columns, then prediction and, for
+// classification, proba_<class> per class in the model's (sorted) class
+// order. Numbers use the shortest text that reads back as the same float64.
+func (res *PredictResult) WriteCSV(ctx context.Context, w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cols := res.Input.Columns
+	header := make([]string, 0, len(cols)+1+len(res.Classes))
+	for _, c := range cols {
+		header = append(header, c.Name)
+	}
+	header = append(header, "prediction")
+	if res.Task != "regression" {
+		for _, c := range res.Classes {
+			header = append(header, "proba_"+c)
+		}
+	}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	record := make([]string, len(header))
+	var num []byte
+	for i := 0; i < res.Input.Rows(); i++ {
+		if i%65536 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		for j, c := range cols {
+			record[j] = c.Format(i)
+		}
+		record[len(cols)] = res.Label(i)
+		if res.Task != "regression" {
+			row := res.Out[i*res.Outputs : (i+1)*res.Outputs]
+			for k, p := range row {
+				if math.IsNaN(p) {
+					record[len(cols)+1+k] = ""
+					continue
+				}
+				num = strconv.AppendFloat(num[:0], p, 'g', -1, 64)
+				record[len(cols)+1+k] = string(num)
+			}
+		}
+		if err := cw.Write(record); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -91,4 +93,40 @@ func TestModelEdits(t *testing.T) {
 			t.Errorf("%d runs after deleting a model (%v), want 3", len(runs), err)
 		}
 	})
+}
+
+func TestPredictToFile(t *testing.T) {
+	ctx := context.Background()
+	s := openStudio(t, Options{Empty: true})
+	if _, err := s.Train(ctx, TrainOptions{Data: irisPath(t), Target: "species", Algorithm: "bayes", Name: "flowers"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out.csv")
+	res, err := s.PredictToFile(ctx, "flowers", irisPath(t), out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 151 || res.Input.Rows() != 150 {
+		t.Fatalf("%d lines for %d rows", len(lines), res.Input.Rows())
+	}
+	if !strings.HasSuffix(lines[0], ",species,prediction,proba_setosa,proba_versicolor,proba_virginica") {
+		t.Errorf("header %q", lines[0])
+	}
+	// A failure leaves nothing under the name asked for.
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	if _, err := s.PredictToFile(ctx, "flowers", "no-such-data", bad, nil); err == nil {
+		t.Error("no error for missing data")
+	}
+	if _, err := os.Stat(bad); !os.IsNotExist(err) {
+		t.Errorf("a failed prediction left %s (%v)", bad, err)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(out))
+	if len(entries) != 1 {
+		t.Errorf("temporary files left beside the output: %d entries", len(entries))
+	}
 }

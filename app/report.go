@@ -364,3 +364,11 @@ func cardString(card map[string]any, key string) string {
 	s, _ := card[key].(string)
 	return s
 }
+
+// MetricLabel is a metric's name for people ("ROC AUC" for roc_auc).
+func MetricLabel(name, task string) string {
+	if m, err := metrics.Lookup(name, task); err == nil {
+		return m.Label
+	}
+	return name
+}

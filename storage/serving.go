@@ -349,3 +349,21 @@ func (tx *Tx) Predictions(deploymentID int64, limit int) ([]Prediction, error) {
 	}
 	return out, rows.Err()
 }
+
+// ModelID returns the id of a model version (version 0: the latest) without
+// loading its artifact; a missing one wraps ErrNotFound.
+func (tx *Tx) ModelID(name string, version int) (int64, error) {
+	if err := tx.readable(); err != nil {
+		return 0, err
+	}
+	var id int64
+	err := tx.queryRow(`SELECT id FROM models WHERE name = ? AND (? = 0 OR version = ?) ORDER BY version DESC LIMIT 1`,
+		name, version, version).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("model %s@%d: %w", name, version, ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("storage: model %s@%d: %w", name, version, err)
+	}
+	return id, nil
+}

@@ -13,6 +13,11 @@ import (
 // about four a second, however often Update is called.
 const MinInterval = 250 * time.Millisecond
 
+// Do runs f on the UI goroutine: fyne.Do. A delayed redraw reaches the
+// widget through it; tests that guard their UI state with a lock of their
+// own replace it with a version that takes the lock.
+var Do = fyne.Do
+
 // clock is the time source of the throttle; tests replace it.
 type clock interface {
 	Now() time.Time
@@ -74,7 +79,7 @@ func (c *Chart) Update() {
 	}
 	c.pending = true
 	c.clock.AfterFunc(wait, func() {
-		fyne.Do(func() {
+		Do(func() {
 			c.pending = false
 			c.render()
 		})

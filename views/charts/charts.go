@@ -245,6 +245,8 @@ type Spec struct {
 	// Diagonal adds the y = x reference line (ROC curves, predicted against
 	// actual) and puts the legend bottom right, out of its way.
 	Diagonal bool
+	// ZeroLine adds the y = 0 reference line (residuals).
+	ZeroLine bool
 }
 
 // Render draws spec as a w×h pixel image. Points whose X or Y is NaN or
@@ -312,6 +314,14 @@ func Render(spec Spec, p Palette, w, h int) image.Image {
 			pl.Add(ref)
 		}
 		pl.Legend.Top = false
+	}
+	if spec.ZeroLine && !math.IsInf(xmin, 1) {
+		ref, err := plotter.NewLine(plotter.XYs{{X: xmin, Y: 0}, {X: xmax, Y: 0}})
+		if err == nil {
+			ref.LineStyle = draw.LineStyle{Color: mix(p.Background, p.Foreground, 0.45), Width: 1,
+				Dashes: []vg.Length{4, 3}}
+			pl.Add(ref)
+		}
 	}
 	if math.IsInf(xmin, 1) {
 		pl.X.Min, pl.X.Max, pl.Y.Min, pl.Y.Max = 0, 1, 0, 1
@@ -581,4 +591,12 @@ func luminance(c color.Color) float64 {
 		return math.Pow((x+0.055)/1.055, 2.4)
 	}
 	return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b)
+}
+
+// Blank is a w×h image of the background colour: a chart with nothing to
+// show yet.
+func Blank(p Palette, w, h int) image.Image {
+	img := image.NewRGBA(image.Rect(0, 0, max(w, 1), max(h, 1)))
+	fillRect(img, img.Bounds(), p.Background)
+	return img
 }

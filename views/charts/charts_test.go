@@ -58,6 +58,14 @@ func goldenCharts() map[string]func(p Palette) image.Image {
 			return Render(Spec{Title: "Predicted against actual", XLabel: "actual", YLabel: "predicted", Kind: "scatter",
 				Diagonal: true, Series: []Series{{X: actual, Y: predicted}}}, p, 400, 320)
 		},
+		"residuals": func(p Palette) image.Image {
+			res := make([]float64, len(actual))
+			for i := range actual {
+				res[i] = actual[i] - predicted[i]
+			}
+			return Render(Spec{Title: "Residuals", XLabel: "predicted", YLabel: "actual - predicted", Kind: "scatter",
+				ZeroLine: true, Series: []Series{{X: predicted, Y: res}}}, p, 400, 260)
+		},
 		"bars": func(p Palette) image.Image {
 			return Bars("Permutation importance", []string{"capital_gain", "relationship", "education_num",
 				"a very long feature name that gets shortened", "age", "hours_per_week"},
