@@ -50,7 +50,7 @@ func TestExportAutoML(t *testing.T) {
 	needORT(t)
 	s := loadSplit(t, "adult", 2000, 1<<30) // the whole test split
 	res, err := automl.Run(context.Background(), s.train, s.target, automl.Config{
-		Trials: 10, Seed: 3, Families: []string{"linear", "gbdt", "forest", "bayes", "nn"}, Folds: 3,
+		Trials: 8, Seed: 3, Families: []string{"linear", "gbdt", "forest", "bayes", "nn"}, Folds: 2,
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
