@@ -63,9 +63,9 @@ func synth(n int, seed uint64, test bool) synthRows {
 			case 5:
 				x = math.Inf(1 - 2*(i%2))
 			case 6:
-				c = []string{"NA", "na", "N/A", "null", "?", "NaN", "zzz unseen"}[i%7]
+				c = []string{"NA", "na", "N/A", "null", "?", "NaN", "zzz unseen", "nA", "NuLL", "n/a"}[i%10]
 			case 7:
-				txt = []string{"NA", "  leading and trailing  ", "\t\t", "UPPER CASE WIN", "?"}[i%5]
+				txt = []string{"NA", "  leading and trailing  ", "\t\t", "UPPER CASE WIN", "?", "nUll"}[i%6]
 			case 8:
 				t = []float64{0, -1, 86399, 86400, 951782400, 951868800, -2203891200}[i%7] // epoch, leap days, 1900
 			}

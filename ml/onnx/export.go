@@ -10,9 +10,9 @@
 //     [N, 1]: tensor(double) for numeric columns and for datetimes (as Unix
 //     seconds, UTC), tensor(string) for categorical and text columns. A
 //     missing number is NaN (±Inf counts as missing too, as in the app); a
-//     missing category or text is "" or one of data.DefaultNATokens as
-//     listed, in lower case, upper case or capitalised ("NA", "na", "Na"...;
-//     the app also accepts other cases and surrounding spaces).
+//     missing category or text is "" or one of data.DefaultNATokens in any
+//     case ("NA", "na", "null", "?"...; the app also trims surrounding
+//     spaces, the graph does not). A batch must have at least one row.
 //   - Classification: "label" [N], the predicted class (the highest
 //     probability, the first class on a tie), as int64 when every class is a
 //     whole number (a numeric target) and as string otherwise; and

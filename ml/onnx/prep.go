@@ -86,26 +86,24 @@ func exportNumeric(b *builder, s prep.StepExport, x string) ([]string, error) {
 	return out, nil
 }
 
-// naSpellings are the cells read as missing: data.DefaultNATokens as listed,
-// in lower case, upper case and capitalised. The app matches them in any
-// case and with surrounding spaces; ONNX has no case-insensitive lookup, so
-// the common spellings are listed.
-func naSpellings() []string {
+// missingCell is true [N, 1] where a cell of x [N, 1] string is one of
+// data.DefaultNATokens in any case ("" included), as the app reads it
+// (prep.IsNA), except that surrounding spaces are not trimmed: the cell is
+// lower-cased (StringNormalizer in the C locale: ASCII letters only, which
+// is all the tokens have) and looked up.
+func missingCell(b *builder, x string) string {
+	lower := b.reshape(b.lower(b.reshape(x, -1)), -1, 1)
 	seen := map[string]bool{}
-	var out []string
+	var keys []string
 	for _, t := range data.DefaultNATokens {
-		title := t
-		if t != "" {
-			title = strings.ToUpper(t[:1]) + strings.ToLower(t[1:])
-		}
-		for _, v := range []string{t, strings.ToLower(t), strings.ToUpper(t), title} {
-			if !seen[v] {
-				seen[v] = true
-				out = append(out, v)
-			}
+		if t = strings.ToLower(t); !seen[t] {
+			seen[t] = true
+			keys = append(keys, t)
 		}
 	}
-	return out
+	flag := b.mlop("LabelEncoder", []string{lower},
+		stringsAttr("keys_strings", keys), intsAttr("values_int64s", ones(len(keys))), intAttr("default_int64", 0))
+	return b.op("Greater", []string{flag, b.int64s([]int64{0})})
 }
 
 // exportCategorical looks every cell of x [N, 1] string up: a training level
@@ -116,26 +114,21 @@ func exportCategorical(b *builder, s prep.StepExport, x string) ([]string, error
 	if s.Width < 1 || len(s.Table) != (L+2)*s.Width {
 		return nil, fmt.Errorf("encoding %q: table of %d values for %d levels and %d features", s.Encoding, len(s.Table), L, s.Width)
 	}
-	na := naSpellings()
-	isNA := map[string]bool{}
-	for _, t := range na {
-		isNA[t] = true
-	}
 	var keys []string
 	var vals []int64
 	for c, l := range s.Levels {
-		if isNA[l] { // the app reads such a cell as missing first
+		if prep.IsNA(l) { // the app reads such a cell as missing first
 			continue
 		}
 		keys = append(keys, l)
 		vals = append(vals, int64(c))
 	}
-	for _, t := range na {
-		keys = append(keys, t)
-		vals = append(vals, int64(L))
+	if len(keys) == 0 { // LabelEncoder needs a key
+		keys, vals = []string{""}, []int64{int64(L)}
 	}
 	code := b.mlop("LabelEncoder", []string{x},
 		stringsAttr("keys_strings", keys), intsAttr("values_int64s", vals), intAttr("default_int64", int64(L+1)))
+	code = b.where(missingCell(b, x), b.int64s([]int64{int64(L)}), code)
 	table := b.doubles(s.Table, int64(L+2), int64(s.Width))
 	rows := b.op("Gather", []string{table, code}, intAttr("axis", 0)) // [N, 1, W]
 	return []string{b.reshape(rows, -1, int64(s.Width))}, nil
@@ -205,10 +198,7 @@ func exportText(b *builder, s prep.StepExport, x string) ([]string, error) {
 	for i := range idx {
 		idx[i] = int64(i)
 	}
-	flat := b.reshape(x, -1) // StringNormalizer takes [C]
-	lower := b.op("StringNormalizer", []string{flat},
-		stringAttr("case_change_action", "LOWER"), intAttr("is_case_sensitive", 1), stringAttr("locale", "C"))
-	tokens := b.split(lower, "")
+	tokens := b.split(b.lower(b.reshape(x, -1)), "")
 	for _, ws := range asciiWhitespace {
 		tokens = b.reshape(b.split(tokens, ws), 0, -1)
 	}
@@ -224,10 +214,8 @@ func exportText(b *builder, s prep.StepExport, x string) ([]string, error) {
 	norm := b.op("Sqrt", []string{b.op("ReduceSumSquare", []string{v, b.int64s([]int64{1}, 1)}, intAttr("keepdims", 1))})
 	zero := b.op("Equal", []string{norm, b.scalar(0)})
 	v = b.where(zero, b.scalar(0), b.div(v, norm))
-	// The NA spellings are missing cells: no terms.
-	isNA := b.mlop("LabelEncoder", []string{x},
-		stringsAttr("keys_strings", naSpellings()), intsAttr("values_int64s", ones(len(naSpellings()))), intAttr("default_int64", 0))
-	v = b.where(b.op("Greater", []string{isNA, b.int64s([]int64{0})}), b.scalar(0), v)
+	// A missing cell has no terms.
+	v = b.where(missingCell(b, x), b.scalar(0), v)
 	return []string{v}, nil
 }
 
