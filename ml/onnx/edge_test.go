@@ -63,9 +63,9 @@ func synth(n int, seed uint64, test bool) synthRows {
 			case 5:
 				x = math.Inf(1 - 2*(i%2))
 			case 6:
-				c = []string{"NA", "na", "N/A", "null", "?", "NaN", "zzz unseen", "nA", "NuLL", "n/a"}[i%10]
+				c = []string{"NA", "na", "N/A", "null", "?", "NaN", "zzz unseen", "nA", "NuLL", " n/a\t", "\u00a0?\u3000", "na na", "\u0130"}[(i/13)%13]
 			case 7:
-				txt = []string{"NA", "  leading and trailing  ", "\t\t", "UPPER CASE WIN", "?", "nUll"}[i%6]
+				txt = []string{"NA", "  leading and trailing  ", "\t\t", "UPPER CASE WIN", "?", "nUll", " NA\n", "\u2028nan "}[i%8]
 			case 8:
 				t = []float64{0, -1, 86399, 86400, 951782400, 951868800, -2203891200}[i%7] // epoch, leap days, 1900
 			}

@@ -11,8 +11,9 @@
 //     seconds, UTC), tensor(string) for categorical and text columns. A
 //     missing number is NaN (±Inf counts as missing too, as in the app); a
 //     missing category or text is "" or one of data.DefaultNATokens in any
-//     case ("NA", "na", "null", "?"...; the app also trims surrounding
-//     spaces, the graph does not). A batch must have at least one row.
+//     case and with any surrounding white space ("NA", " na ", "null",
+//     "?"...), as in the app. A batch with text columns must have at least
+//     one row (StringNormalizer's rule).
 //   - Classification: "label" [N], the predicted class (the highest
 //     probability, the first class on a tie), as int64 when every class is a
 //     whole number (a numeric target) and as string otherwise; and

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"modelsmith/ml/data"
@@ -86,24 +87,21 @@ func exportNumeric(b *builder, s prep.StepExport, x string) ([]string, error) {
 	return out, nil
 }
 
-// missingCell is true [N, 1] where a cell of x [N, 1] string is one of
-// data.DefaultNATokens in any case ("" included), as the app reads it
-// (prep.IsNA), except that surrounding spaces are not trimmed: the cell is
-// lower-cased (StringNormalizer in the C locale: ASCII letters only, which
-// is all the tokens have) and looked up.
+// missingCell is true [N, 1] where a cell of x [N, 1] string is missing as
+// the app reads it (prep.IsNA): one of data.DefaultNATokens ("" included)
+// in any case, with any surrounding white space (unicode.IsSpace). One
+// RegexFullMatch does it exactly: RE2's case folding, like strings.EqualFold,
+// is Unicode simple folding, and the class lists unicode.IsSpace.
 func missingCell(b *builder, x string) string {
-	lower := b.reshape(b.lower(b.reshape(x, -1)), -1, 1)
-	seen := map[string]bool{}
-	var keys []string
+	alts := make([]string, 0, len(data.DefaultNATokens))
 	for _, t := range data.DefaultNATokens {
-		if t = strings.ToLower(t); !seen[t] {
-			seen[t] = true
-			keys = append(keys, t)
+		if t != "" {
+			alts = append(alts, regexp.QuoteMeta(t))
 		}
 	}
-	flag := b.mlop("LabelEncoder", []string{lower},
-		stringsAttr("keys_strings", keys), intsAttr("values_int64s", ones(len(keys))), intAttr("default_int64", 0))
-	return b.op("Greater", []string{flag, b.int64s([]int64{0})})
+	const space = `[\t\n\v\f\r \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]*`
+	pattern := "(?i)" + space + "(?:" + strings.Join(alts, "|") + ")?" + space
+	return b.op("RegexFullMatch", []string{x}, stringAttr("pattern", pattern))
 }
 
 // exportCategorical looks every cell of x [N, 1] string up: a training level
