@@ -309,3 +309,32 @@ func TestExportNumericClasses(t *testing.T) {
 	d := compare(t, p, s.test)
 	t.Logf("numeric classes %v: labels %d/%d, max |Δp| %.3g", p.Classes, d.Labels, d.Rows, d.MaxProb)
 }
+
+// TestExportEmptyBatch: a batch of no rows gives outputs of no rows.
+func TestExportEmptyBatch(t *testing.T) {
+	needORT(t)
+	for _, p := range []*model.Pipeline{
+		synthPipeline(t, gbdt.Spec, map[string]string{"n_estimators": "5"}, prep.TreePrep()),
+		synthPipeline(t, linear.Spec, nil, prep.LinearPrep()),
+	} {
+		b, err := Export(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		empty := map[string]ortInput{}
+		for _, in := range p.Inputs {
+			typ := "string"
+			if in.Type == data.Numeric.String() || in.Type == data.Datetime.String() {
+				typ = "double"
+			}
+			empty[in.Name] = ortInput{Type: typ, Data: []any{}}
+		}
+		got := runORT(t, b, empty)
+		if d := got[OutProbabilities].Dims; len(d) != 2 || d[0] != 0 || d[1] != 2 {
+			t.Errorf("%s: probabilities dims %v, want [0 2]", p.Meta["algorithm"], d)
+		}
+		if d := got[OutLabel].Dims; len(d) != 1 || d[0] != 0 {
+			t.Errorf("%s: label dims %v, want [0]", p.Meta["algorithm"], d)
+		}
+	}
+}

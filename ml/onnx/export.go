@@ -12,8 +12,7 @@
 //     missing number is NaN (±Inf counts as missing too, as in the app); a
 //     missing category or text is "" or one of data.DefaultNATokens in any
 //     case and with any surrounding white space ("NA", " na ", "null",
-//     "?"...), as in the app. A batch with text columns must have at least
-//     one row (StringNormalizer's rule).
+//     "?"...), as in the app.
 //   - Classification: "label" [N], the predicted class (the highest
 //     probability, the first class on a tie), as int64 when every class is a
 //     whole number (a numeric target) and as string otherwise; and

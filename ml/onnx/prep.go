@@ -196,18 +196,22 @@ func exportText(b *builder, s prep.StepExport, x string) ([]string, error) {
 	for i := range idx {
 		idx[i] = int64(i)
 	}
-	tokens := b.split(b.lower(b.reshape(x, -1)), "")
+	// StringNormalizer and TfIdfVectorizer refuse an empty batch: one ""
+	// row more, dropped after counting.
+	flat := b.concat(0, b.reshape(x, -1), b.strings([]string{""}, 1))
+	tokens := b.split(b.lower(flat), "")
 	for _, ws := range asciiWhitespace {
-		tokens = b.reshape(b.split(tokens, ws), 0, -1)
+		tokens = b.op("Flatten", []string{b.split(tokens, ws)}, intAttr("axis", 1))
 	}
 	// One empty column more, so that a batch without any word still has a
 	// token axis.
-	pad := b.mlop("LabelEncoder", []string{x},
+	pad := b.mlop("LabelEncoder", []string{b.reshape(flat, -1, 1)},
 		stringsAttr("keys_strings", []string{"\x00"}), stringsAttr("values_strings", []string{""}), stringAttr("default_string", ""))
 	tokens = b.concat(1, tokens, pad)
 	tf := b.op("TfIdfVectorizer", []string{tokens},
 		stringAttr("mode", "TF"), intAttr("min_gram_length", 1), intAttr("max_gram_length", 1), intAttr("max_skip_count", 0),
 		intsAttr("ngram_counts", []int64{0}), intsAttr("ngram_indexes", idx), stringsAttr("pool_strings", s.Vocab))
+	tf = b.op("Slice", []string{tf, b.int64s([]int64{0}, 1), b.int64s([]int64{-1}, 1), b.int64s([]int64{0}, 1)})
 	v := b.mul(b.cast(tf, tDouble), b.doubles(s.IDF, 1, int64(V)))
 	norm := b.op("Sqrt", []string{b.op("ReduceSumSquare", []string{v, b.int64s([]int64{1}, 1)}, intAttr("keepdims", 1))})
 	zero := b.op("Equal", []string{norm, b.scalar(0)})
