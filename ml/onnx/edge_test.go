@@ -247,6 +247,11 @@ func TestExportRefuses(t *testing.T) {
 	if _, err := Export(p); err == nil || !strings.Contains(err.Error(), `"fake"`) {
 		t.Errorf("unknown family: got %v, want an error naming it", err)
 	}
+	ens := &model.Pipeline{Inputs: p.Inputs, Task: model.Binary, Classes: []string{"no", "yes"},
+		Members: []model.Member{{Weight: 1, Pipeline: p}}}
+	if _, err := Export(ens); err == nil || err.Error() != `onnx: export: ensemble member 1: predictor family "fake": no ONNX exporter for it` {
+		t.Errorf("ensemble member: got %v", err)
+	}
 	if _, err := Export(nil); err == nil {
 		t.Error("nil pipeline exported")
 	}

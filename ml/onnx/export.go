@@ -53,6 +53,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"modelsmith/ml/data"
 	"modelsmith/ml/learn"
@@ -149,7 +150,7 @@ func exportEnsemble(b *builder, p *model.Pipeline, inputs map[string]string) (st
 		}
 		out, err := exportMember(b, m.Pipeline, inputs)
 		if err != nil {
-			return "", fmt.Errorf("onnx: export: ensemble member %d: %w", i+1, err)
+			return "", memberError{i + 1, err}
 		}
 		out = b.mul(out, b.scalar(m.Weight))
 		if sum == "" {
@@ -160,6 +161,18 @@ func exportEnsemble(b *builder, p *model.Pipeline, inputs map[string]string) (st
 	}
 	return sum, nil
 }
+
+// memberError names the ensemble member an export error is about.
+type memberError struct {
+	member int
+	err    error
+}
+
+func (e memberError) Error() string {
+	return fmt.Sprintf("onnx: export: ensemble member %d: %s", e.member, strings.TrimPrefix(e.err.Error(), "onnx: export: "))
+}
+
+func (e memberError) Unwrap() error { return e.err }
 
 // declareInputs adds one graph input per pipeline input column and returns
 // their names by column.
