@@ -54,9 +54,9 @@ func TestServingRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := update(func(tx *storage.Tx) error {
-		return tx.InsertPredictions([]storage.Prediction{{DeploymentID: dep.ID, RequestID: "r2", Inputs: `{`, Outputs: `{}`}})
+		return tx.InsertPredictions([]storage.Prediction{{DeploymentID: dep.ID + 100, RequestID: "r2", Inputs: `{}`, Outputs: `{}`}})
 	}); err == nil {
-		t.Error("a prediction with invalid JSON inputs was stored")
+		t.Error("a prediction of a missing deployment was stored")
 	}
 	if err := update(func(tx *storage.Tx) error { return tx.RevokeToken(tok.ID, time.Time{}) }); err != nil {
 		t.Fatal(err)
