@@ -26,15 +26,9 @@ func TestExportImportAcrossWorkspaces(t *testing.T) {
 	b := openStudio(t, Options{})
 	for _, tc := range []struct{ dataset, target, algo string }{
 		{"iris", "species", "gbdt"},
-		{"adult", "income", "linear"},
-		{"california_housing", "median_house_value", "gbdt"},
+		{"california_housing", "median_house_value", "linear"}, // regression, a categorical input
 	} {
 		t.Run(tc.dataset+"/"+tc.algo, func(t *testing.T) {
-			if tc.dataset == "adult" || tc.dataset == "california_housing" {
-				if testing.Short() {
-					t.Skip("short")
-				}
-			}
 			info := trainSmall(t, a, tc.dataset, tc.target, tc.algo, tc.dataset+"-m")
 			path := filepath.Join(t.TempDir(), "model.msmodel")
 			if _, err := a.ExportModelFile(ctx, info.Ref, "native", path); err != nil {
