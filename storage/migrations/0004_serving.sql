@@ -1,4 +1,4 @@
--- Modelsmith workspace schema, version 3: serving.
+-- Modelsmith workspace schema, version 4: serving.
 --
 -- model_aliases: named pointers (prod, staging, ...) to one version of a
 --   model; a server started on M@prod follows the alias when it moves;
