@@ -173,3 +173,22 @@ func FuzzDecodeBundle(f *testing.F) {
 		}
 	})
 }
+
+func TestExportONNX(t *testing.T) {
+	ctx := context.Background()
+	s := openStudio(t, Options{})
+	info := trainSmall(t, s, "iris", "species", "gbdt", "m")
+	path := filepath.Join(t.TempDir(), "m.onnx")
+	if _, err := s.ExportModelFile(ctx, info.Ref, "onnx", path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An ONNX ModelProto names its producer and holds the tree ensemble;
+	// onnxruntime parity is ml/onnx's own test.
+	if !strings.Contains(string(b), "modelsmith") || !strings.Contains(string(b), "TreeEnsemble") {
+		t.Errorf("%d bytes without the producer or the tree ensemble", len(b))
+	}
+}

@@ -62,7 +62,7 @@ var commands = []command{
 	{"evaluate", "--model M --data N|FILE", "score a model on labelled data", runEvaluate},
 	{"predict", "--model M --data N|FILE [--out FILE]", "predictions as CSV: inputs, prediction, proba_<class>", runPredict},
 	{"jobs", "[--limit N]", "recent background jobs and how they ended", runJobs},
-	{"export", "--model M --format native --out FILE", "write a model version to one checksummed file", runExport},
+	{"export", "--model M --format native|onnx --out FILE", "write a model version to a file: native (re-importable) or ONNX", runExport},
 	{"import-model", "FILE [--name N]", "register a model from an exported file", runImportModel},
 	{"serve", "--model M[@V|@ALIAS]... [--addr 127.0.0.1:8080]", "serve models over HTTP (KServe OIP v2, /predict, /metrics)", runServe},
 	{"token", "create [--name N] | list [--all] | revoke ID", "bearer tokens for the inference server", runToken},
