@@ -17,7 +17,12 @@ PORT=${PORT:-18181}
 DURATION=${DURATION:-20s}
 RUNS=${RUNS:-2}
 tmp=$(mktemp -d)
-trap 'kill -9 ${server:-0} 2>/dev/null || true; rm -rf "$tmp"' EXIT
+server=
+cleanup() {
+  if [[ -n $server ]]; then kill -9 "$server" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
 go build -o "$tmp/modelsmith" .
 ws="$tmp/bench.modelsmith"
 "$tmp/modelsmith" --workspace "$ws" --empty train --data "$DATA" --target income --algo gbdt --name a >/dev/null 2>"$tmp/train.err" || { cat "$tmp/train.err" >&2; exit 1; }
@@ -39,7 +44,7 @@ for run in $(seq "$RUNS"); do
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
   n=$(awk '/requests in/ {print $1}' <<<"$out")
   bad=$(awk '/Non-2xx/ {print $NF}' <<<"$out"); bad=${bad:-0}
-  sock=$(grep -c 'Socket errors' <<<"$out" || true)
+  sock=$(awk '/Socket errors/ {gsub(/,/, ""); print $4 + $6 + $8 + $10}' <<<"$out"); sock=${sock:-0}
   total=$((total + n))
   # p99 in ms whatever unit wrk chose (us, ms, s).
   p99ms=$(awk -v v="$p99" 'BEGIN { u = v; sub(/[0-9.]+/, "", u); x = v + 0;
@@ -47,7 +52,7 @@ for run in $(seq "$RUNS"); do
   verdict=ok
   awk -v r="$rps" -v p="$p99ms" 'BEGIN { exit !(r >= 5000 && p <= 5) }' || verdict="BELOW GOAL"
   [[ $bad == 0 && $sock == 0 ]] || { verdict="ERRORS"; status=1; }
-  echo "run $run: $rps req/s, p50 $p50, p99 $p99 ($p99ms ms), $n requests, $bad non-2xx, socket errors: $sock  [$verdict]"
+  echo "run $run: $rps req/s, p50 $p50, p99 $p99 ($p99ms ms), $n requests, $bad non-2xx, socket errors/timeouts: $sock  [$verdict]"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 kill -TERM "$server"
