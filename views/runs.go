@@ -192,18 +192,25 @@ func (r *runsScreen) reload(id int64) {
 			}
 			for i, e := range list {
 				if e.ID == want {
-					r.expList.Select(i)
-					if r.selected == e.ID {
-						r.show(e) // the list's selection did not change: refresh it
-					}
+					r.selectRow(i)
 					return
 				}
 			}
 			if want == 0 && r.live == nil && len(list) > 0 {
-				r.expList.Select(0)
+				r.selectRow(0)
 			}
 		})
 	})
+}
+
+// selectRow highlights experiment i of the list and shows it (again, if it
+// was shown: its state may have changed).
+func (r *runsScreen) selectRow(i int) {
+	handler := r.expList.OnSelected
+	r.expList.OnSelected = nil
+	r.expList.Select(i)
+	r.expList.OnSelected = handler
+	r.show(r.exps[i])
 }
 
 // show loads experiment e into the right-hand side.
