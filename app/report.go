@@ -71,7 +71,7 @@ type ModelReport struct {
 	Actual, Predicted, Residuals []float64
 
 	// Importance of every input column, largest first, and where it comes
-	// from ("permutation on 2000 held-out rows, roc_auc" or "stored with the
+	// from ("permutation on 2000 held-out rows" or "stored with the
 	// model").
 	Importance       []FeatureImportance
 	ImportanceSource string
@@ -164,7 +164,7 @@ func (s *Studio) ModelReport(ctx context.Context, ref string, progress func(Prog
 		if !rep.Heldout {
 			which = "training"
 		}
-		rep.ImportanceSource = fmt.Sprintf("permutation on %d %s rows, %s", sub.Rows(), which, rep.Metric)
+		rep.ImportanceSource = fmt.Sprintf("permutation on %d %s rows", sub.Rows(), which)
 	}
 	report("done", 1, "report ready")
 	return rep, nil

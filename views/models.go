@@ -107,6 +107,7 @@ func newModelsScreen(s *Shell) *modelsScreen {
 	left := container.NewBorder(container.NewVBox(m.count, m.empty), nil, nil, nil, m.list)
 
 	m.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	m.title.SizeName = theme.SizeNameSubHeadingText
 	m.subtitle = widget.NewLabel("")
 	m.subtitle.Truncation = fyne.TextTruncateEllipsis
 	m.stage = widget.NewSelect(app.ModelStages(), m.setStage)
@@ -121,7 +122,7 @@ func newModelsScreen(s *Shell) *modelsScreen {
 	m.busy = widget.NewProgressBarInfinite()
 	m.busy.Stop()
 	m.busy.Hide()
-	m.metrics = container.NewGridWrap(fyne.NewSize(150, 64))
+	m.metrics = container.NewGridWrap(fyne.NewSize(190, 64))
 
 	m.confusion = m.newChart(m.drawConfusion)
 	m.roc = m.newChart(m.drawROC)
@@ -134,7 +135,7 @@ func newModelsScreen(s *Shell) *modelsScreen {
 	m.importance = charts.NewChart(fyne.NewSize(420, 300), m.drawImportance)
 	m.impNote = widget.NewLabel("")
 	m.impNote.Wrapping = fyne.TextWrapWord
-	importance := container.NewBorder(nil, m.impNote, nil, nil, m.importance)
+	importance := container.NewBorder(m.impNote, nil, nil, nil, m.importance)
 
 	m.card = container.New(layout.NewFormLayout())
 	m.tabs = container.NewAppTabs(
@@ -142,7 +143,8 @@ func newModelsScreen(s *Shell) *modelsScreen {
 		container.NewTabItemWithIcon("Importance", theme.ListIcon(), importance),
 		container.NewTabItemWithIcon("Model card", theme.DocumentIcon(), container.NewVScroll(m.card)),
 	)
-	head := container.NewVBox(m.title, m.subtitle, actions, widget.NewSeparator())
+	head := container.NewVBox(container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.Padding()), m.title, m.subtitle),
+		actions, widget.NewSeparator())
 	m.body = container.NewBorder(head, nil, nil, nil, m.tabs)
 	m.hint = widget.NewLabel("Choose a model on the left to see how well it does.")
 	m.placeholder = container.NewCenter(m.hint)
@@ -322,8 +324,8 @@ func (m *modelsScreen) showReport(rep *app.ModelReport) {
 		c.Update()
 	}
 	if len(rep.Importance) > 0 {
-		m.impNote.SetText("How much the " + rep.Metric + " score drops when a column's values are shuffled (" +
-			rep.ImportanceSource + "). Longer bars: the model relies on that column more.")
+		m.impNote.SetText("How much the " + app.MetricLabel(rep.Metric, rep.Task) + " score drops when a column's values are " +
+			"shuffled (" + rep.ImportanceSource + "). Longer bars: the model relies on that column more.")
 	} else {
 		m.impNote.SetText("No importance for this model.")
 	}
@@ -365,8 +367,10 @@ func (m *modelsScreen) fillCard(mi app.ModelInfo) {
 	var rows []fyne.CanvasObject
 	add := func(key, value string) {
 		k := widget.NewLabelWithStyle(key, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+		// One line per value (maps: one line per entry), never wrapped: a
+		// wrapped label in a form layout overlaps the next row.
 		v := widget.NewLabel(value)
-		v.Wrapping = fyne.TextWrapWord
+		v.Truncation = fyne.TextTruncateEllipsis
 		v.Selectable = true
 		rows = append(rows, k, v)
 	}
@@ -450,7 +454,7 @@ func cardValue(v any) string {
 		for i, k := range keys {
 			parts[i] = k + " = " + cardValue(t[k])
 		}
-		return strings.Join(parts, ", ")
+		return strings.Join(parts, "\n")
 	case []any:
 		parts := make([]string, len(t))
 		for i, x := range t {
@@ -747,7 +751,7 @@ func modelSummary(mi app.ModelInfo) string {
 	s := mi.Algorithm + " · " + mi.Task
 	metric, _ := mi.Card["metric"].(string)
 	if v, ok := mi.Metrics[metric]; ok {
-		s += fmt.Sprintf(" · %s %.4f", metric, v)
+		s += fmt.Sprintf(" · %s %.4f", app.MetricLabel(metric, mi.Task), v)
 	}
 	return s
 }

@@ -209,6 +209,12 @@ func (tidyTicks) Ticks(lo, hi float64) []plot.Tick {
 // drawPlot renders pl to a w×h image at p's scale. The plot is inset by a few
 // pixels so that axis labels do not touch the image edge.
 func drawPlot(pl *plot.Plot, p Palette, w, h int) image.Image {
+	return drawPlotTop(pl, p, w, h, 0)
+}
+
+// drawPlotTop is drawPlot leaving all but the top maxPts points of the
+// image empty (0: no limit).
+func drawPlotTop(pl *plot.Plot, p Palette, w, h int, maxPts vg.Length) image.Image {
 	if w < 1 {
 		w = 1
 	}
@@ -224,7 +230,11 @@ func drawPlot(pl *plot.Plot, p Palette, w, h int) image.Image {
 	dc.SetColor(p.Background)
 	dc.Fill(dc.Rectangle.Path())
 	m := p.textSize() / 2
-	pl.Draw(draw.Crop(dc, m, -m, m, -m))
+	area := draw.Crop(dc, m, -m, m, -m)
+	if maxPts > 0 && area.Max.Y-area.Min.Y > maxPts {
+		area.Min.Y = area.Max.Y - maxPts
+	}
+	pl.Draw(area)
 	return c.Image()
 }
 
@@ -377,9 +387,11 @@ func Bars(title string, labels []string, values []float64, p Palette, w, h int) 
 	grid := plotter.NewGrid()
 	grid.Vertical.Color, grid.Horizontal = p.Grid, draw.LineStyle{}
 	pl.Add(grid)
-	// Bar thickness in points: most of each row's share of the height.
 	rowPts := vg.Length(float64(h)/p.scale()) / vg.Length(n+2)
-	bars, err := plotter.NewBarChart(vals, rowPts*0.7)
+	// Bar thickness in points: most of each row's share of the height, but
+	// no fatter than a line of text, so that three bars do not look like
+	// walls.
+	bars, err := plotter.NewBarChart(vals, min(rowPts*0.7, 2*p.textSize()))
 	if err == nil {
 		bars.Horizontal = true
 		bars.Color = p.series(0)
@@ -394,7 +406,10 @@ func Bars(title string, labels []string, values []float64, p Palette, w, h int) 
 	if pl.X.Max <= pl.X.Min {
 		pl.X.Max = pl.X.Min + 1
 	}
-	return drawPlot(pl, p, w, h)
+	pl.Y.Min, pl.Y.Max = -0.6, float64(n)-0.4
+	// A few bars keep to the top instead of spreading over a tall image.
+	ts := p.textSize()
+	return drawPlotTop(pl, p, w, h, vg.Length(n)*3*ts+6*ts)
 }
 
 // Heatmap draws m (rows × columns) as coloured cells with the value written
