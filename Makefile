@@ -4,7 +4,7 @@
 GO ?= go
 BIN := ./modelsmith
 
-.PHONY: run test build setup bench screenshot clean
+.PHONY: run test build setup bench bench-automl screenshot clean
 
 run: setup build
 	$(BIN)
@@ -20,11 +20,17 @@ setup:
 
 # Import speed against pandas.read_csv, then training and prediction as whole
 # processes against XGBoost, on flights_delay (needs python3-pandas,
-# python3-xgboost, python3-sklearn).
+# python3-xgboost, python3-sklearn); then AutoML at 60 s on every public
+# tabular dataset against the best peer (about 10 minutes).
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./ml/data
 	python3 scripts/pandas_read.py ../shared/datasets/flights_delay/train.csv.gz
 	scripts/bench_flights.sh
+	scripts/bench_automl.sh
+
+# Only the AutoML comparison (BENCH_TIME=60s, BENCH_ONLY="iris adult" to choose).
+bench-automl: setup
+	scripts/bench_automl.sh
 
 # The real app under Xvfb, screenshots in out/ (needs xvfb, imagemagick).
 screenshot: build

@@ -55,6 +55,7 @@ var commands = []command{
 	{"dataset", "show|rm NAME[@VERSION]", "a dataset's schema and column profiles, or delete it", runDataset},
 	{"algorithms", "", "the learning algorithms and their hyperparameters", runAlgorithms},
 	{"train", "--data N|FILE --target COL --algo A [--set k=v]... [--name M]", "train a model and register it as M@version", runTrain},
+	{"automl", "--data N|FILE --target COL [--time T] [--name M] [--resume E]", "search models in a time budget, register the best as M@version", runAutoML},
 	{"runs", "[--experiment E] [--limit N]", "training runs, newest first", runRuns},
 	{"models", "", "the registered models", runModels},
 	{"model", "show NAME[@VERSION]", "a model's metrics, parameters and lineage", runModel},

@@ -1,0 +1,474 @@
+package automl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"time"
+
+	"modelsmith/ml/learn"
+	"modelsmith/ml/learn/gbdt"
+	"modelsmith/ml/metrics"
+	"modelsmith/ml/model"
+	"modelsmith/ml/prep"
+)
+
+// Budget discipline.
+const (
+	// maxTrialShare caps one trial at this share of the budget: a trial
+	// that would take longer is stopped (pruned) so the search can go on.
+	maxTrialShare = 0.4
+	// maxRefitShare caps the time kept back for the final refit.
+	maxRefitShare = 0.25
+	// refitGrowth is how much longer a fit on all rows takes than a fit on
+	// one fold's training rows, beyond the row ratio.
+	refitGrowth = 1.2
+	// finishMargin is kept back for ensemble selection and building the
+	// result after the search.
+	finishMargin = 300 * time.Millisecond
+)
+
+// split is the prepared data of one fold (or the holdout): the Prep fitted on
+// its training rows and both sides transformed.
+type split struct {
+	prep  *prep.Prep
+	train learn.Dataset
+	valid learn.Dataset
+	pos   []int // OOF position of every validation row
+}
+
+type search struct {
+	p       *problem
+	cfg     Config
+	onEvent func(Event)
+	rng     *rand.Rand
+
+	start    time.Time
+	deadline time.Time // end of the search proper (zero: no budget)
+	end      time.Time // hard end of everything (zero: no budget)
+
+	splits   map[prepKind][]*split
+	trials   []Trial
+	byIndex  map[int]*Trial
+	seen     map[string]bool
+	queue    []config
+	state    map[string]*famState
+	families []*family
+	nextIdx  int
+
+	best      int             // position in trials of the best, -1
+	bestModel *model.Pipeline // the best trial's first-fold pipeline
+	// secPerCost is the most seconds per unit of family cost measured.
+	secPerCost map[string]float64
+	notes      []string
+}
+
+func newSearch(p *problem, cfg Config, onEvent func(Event)) *search {
+	s := &search{p: p, cfg: cfg, onEvent: onEvent, best: -1,
+		rng:    rand.New(rand.NewPCG(cfg.Seed, 0x5ea7c4)),
+		splits: map[prepKind][]*split{}, byIndex: map[int]*Trial{}, seen: map[string]bool{},
+		state: map[string]*famState{}, secPerCost: map[string]float64{}}
+	names := cfg.Families
+	if len(names) == 0 {
+		names = Families
+	}
+	for _, name := range Families { // in Families' order, whatever the order given
+		if slices.Contains(names, name) && families[name].usable(p) {
+			s.families = append(s.families, families[name])
+		}
+	}
+	for _, name := range names {
+		if !families[name].usable(p) {
+			s.notes = append(s.notes, fmt.Sprintf("%s skipped: not suited to %d rows of this task", name, len(p.y)))
+		}
+	}
+	return s
+}
+
+func (s *search) run(ctx context.Context) (*Result, error) {
+	s.start = time.Now()
+	if s.cfg.Budget > 0 {
+		s.end = s.start.Add(s.cfg.Budget)
+		s.deadline = s.end.Add(-finishMargin)
+	}
+	s.buildQueue()
+	s.resume()
+	var stopErr error
+	for {
+		if err := ctx.Err(); err != nil {
+			stopErr = err
+			break
+		}
+		if s.cfg.Trials > 0 && len(s.trials) >= s.cfg.Trials {
+			break
+		}
+		c, ok := s.next()
+		if !ok {
+			break
+		}
+		t, first, err := s.runTrial(ctx, c)
+		if err != nil && ctx.Err() != nil {
+			stopErr = ctx.Err()
+			break
+		}
+		s.record(t, c, first, true)
+	}
+	res := s.result()
+	if stopErr != nil {
+		res.Notes = append(res.Notes, "the search was stopped before its end: the model was not refitted")
+		return res, wrapCtx(stopErr)
+	}
+	if err := s.finish(ctx, res); err != nil {
+		return res, wrapCtx(err)
+	}
+	return res, nil
+}
+
+// buildQueue lists the first trials: every family's cheap default, then the
+// portfolios, each skipping duplicates.
+func (s *search) buildQueue() {
+	add := func(fam *family, given map[string]string) {
+		c, err := makeConfig(s.p, fam, given)
+		if err != nil {
+			s.notes = append(s.notes, fmt.Sprintf("%s: %v", fam.name, err))
+			return
+		}
+		s.queue = append(s.queue, c)
+	}
+	for _, fam := range s.families {
+		add(fam, fam.start(s.p))
+	}
+	// Portfolio entries of all families, interleaved so that a short budget
+	// still sees the most useful of each.
+	port := map[string][]map[string]string{}
+	longest := 0
+	for _, fam := range s.families {
+		port[fam.name] = fam.portfolio(s.p)
+		longest = max(longest, len(port[fam.name]))
+	}
+	for i := range longest {
+		for _, fam := range s.families {
+			if i < len(port[fam.name]) {
+				add(fam, port[fam.name][i])
+			}
+		}
+	}
+}
+
+// resume takes the Prior trials as finished trials.
+func (s *search) resume() {
+	for _, t := range s.cfg.Prior {
+		fam := familyOf(t)
+		if fam == nil {
+			s.notes = append(s.notes, fmt.Sprintf("prior trial %d: unknown algorithm %q, ignored", t.Index, t.Algorithm))
+			continue
+		}
+		c := config{fam: fam, values: t.Params}
+		if t.Status == Succeeded && len(t.OOF) != s.p.validRows*s.p.outputs() {
+			s.notes = append(s.notes, fmt.Sprintf("prior trial %d has %d predictions, not %d: not used for ensembling", t.Index, len(t.OOF), s.p.validRows*s.p.outputs()))
+			t.OOF = nil
+		}
+		s.nextIdx = max(s.nextIdx, t.Index+1)
+		s.record(t, c, nil, false)
+	}
+}
+
+// familyOf finds a trial's search family: "forest" with extra trees is
+// extratrees.
+func familyOf(t Trial) *family {
+	if t.Algorithm == "forest" && t.Params["extra_trees"] == "true" {
+		return families["extratrees"]
+	}
+	return families[t.Algorithm]
+}
+
+// next chooses the next configuration to run, or false when nothing more
+// fits the budget.
+func (s *search) next() (config, bool) {
+	for len(s.queue) > 0 {
+		c := s.queue[0]
+		s.queue = s.queue[1:]
+		if s.seen[c.key()] {
+			continue
+		}
+		if s.fits(c) {
+			return c, true
+		}
+	}
+	// Local search: a few attempts, since a family may propose a
+	// configuration that is too costly or already seen.
+	for range 20 {
+		fam := s.pickFamily()
+		if fam == nil {
+			return config{}, false
+		}
+		c, ok := s.state[fam.name].propose(s)
+		if !ok || s.seen[c.key()] {
+			continue
+		}
+		if s.fits(c) {
+			return c, true
+		}
+		s.state[fam.name].rejected()
+	}
+	return config{}, false
+}
+
+// fits says whether c is expected to finish before the search's deadline,
+// keeping time for the refit. Without a budget everything fits.
+func (s *search) fits(c config) bool {
+	if s.deadline.IsZero() {
+		return true
+	}
+	left := time.Until(s.deadline) - s.refitReserve()
+	if left <= 0 {
+		return false
+	}
+	est := s.estimate(c)
+	return est <= left.Seconds()
+}
+
+// estimate is the expected seconds of a trial, from the most seconds per
+// unit of cost measured in the family (0 when none was measured).
+func (s *search) estimate(c config) float64 {
+	return s.secPerCost[c.fam.name] * c.fam.cost(s.p, c.values)
+}
+
+// refitReserve is the time kept for refitting the best trial on all rows.
+func (s *search) refitReserve() time.Duration {
+	if s.cfg.NoRefit || s.best < 0 || s.cfg.Budget <= 0 {
+		return 0
+	}
+	t := s.trials[s.best]
+	perFold := t.FitSeconds / float64(s.p.splits())
+	est := perFold * refitGrowth * float64(len(s.p.y)) / float64(max(s.p.trainRows, 1))
+	// Room for a small ensemble too.
+	est *= 1.5
+	return min(time.Duration(est*float64(time.Second)), time.Duration(float64(s.cfg.Budget)*maxRefitShare))
+}
+
+// trialDeadline bounds one trial.
+func (s *search) trialDeadline() time.Time {
+	if s.deadline.IsZero() {
+		return time.Time{}
+	}
+	d := s.deadline.Add(-s.refitReserve())
+	if limit := time.Now().Add(time.Duration(float64(s.cfg.Budget) * maxTrialShare)); limit.Before(d) {
+		d = limit
+	}
+	return d
+}
+
+// prepared returns the splits of a preparation kind, fitting the Preps on
+// first use.
+func (s *search) prepared(ctx context.Context, kind prepKind) ([]*split, error) {
+	if sp, ok := s.splits[kind]; ok {
+		return sp, nil
+	}
+	var out []*split
+	pos := 0
+	for k := range s.p.splits() {
+		trainRows, validRows := s.p.rowsOf(k)
+		trainFrame := s.p.frame.Take(trainRows)
+		ty := takeFloats(s.p.y, trainRows)
+		pr, X, err := prep.Fit(ctx, trainFrame, s.p.features, ty, s.p.classes, kind.config(), s.cfg.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("automl: prepare fold %d: %w", k+1, err)
+		}
+		vx, err := pr.Transform(s.p.frame.Take(validRows))
+		if err != nil {
+			return nil, fmt.Errorf("automl: prepare fold %d: %w", k+1, err)
+		}
+		sp := &split{prep: pr, train: learn.Dataset{X: X, Y: ty, Classes: s.p.classes},
+			valid: learn.Dataset{X: vx, Y: takeFloats(s.p.y, validRows), Classes: s.p.classes}}
+		if s.p.folds > 0 {
+			sp.pos = validRows
+		} else {
+			sp.pos = make([]int, len(validRows))
+			for i := range sp.pos {
+				sp.pos[i] = pos + i
+			}
+			pos += len(validRows)
+		}
+		out = append(out, sp)
+	}
+	s.splits[kind] = out
+	return out, nil
+}
+
+// runTrial fits c on every split and scores it. The returned error is
+// non-nil only when ctx stopped the trial (it is then not recorded).
+func (s *search) runTrial(ctx context.Context, c config) (Trial, *model.Pipeline, error) {
+	var first *model.Pipeline
+	k := s.p.outputs()
+	t := Trial{Index: s.nextIdx, Algorithm: c.fam.algorithm, Params: c.values, Score: math.NaN(), ScoreStd: math.NaN()}
+	s.nextIdx++
+	s.seen[c.key()] = true
+	tctx := ctx
+	if d := s.trialDeadline(); !d.IsZero() {
+		var cancel context.CancelFunc
+		tctx, cancel = context.WithDeadline(ctx, d)
+		defer cancel()
+	}
+	started, cpu := time.Now(), processCPUSeconds()
+	clock := func() {
+		t.FitSeconds = since(started)
+		t.CPUSeconds = processCPUSeconds() - cpu
+	}
+	fail := func(err error) (Trial, *model.Pipeline, error) {
+		clock()
+		if ctx.Err() != nil {
+			return t, nil, err
+		}
+		t.Status, t.Error = Failed, err.Error()
+		if errors.Is(err, context.DeadlineExceeded) {
+			t.Status, t.Error = Pruned, "stopped: it would have overrun the time budget"
+		}
+		t.OOF = nil
+		return t, nil, nil
+	}
+	sp, err := s.prepared(tctx, c.fam.prep)
+	if err != nil {
+		return fail(err)
+	}
+	t.OOF = make([]float64, s.p.validRows*k)
+	var foldScores []float64
+	var rounds []int
+	for fi, fold := range sp {
+		learner, err := c.fam.spec.New(c.values)
+		if err != nil {
+			return fail(err)
+		}
+		opts := learn.Options{Seed: s.cfg.Seed + uint64(t.Index), Threads: s.cfg.Threads}
+		if c.fam.earlyStop {
+			opts.Valid = &fold.valid
+		}
+		if fi == 0 {
+			opts.Progress = func(it learn.Iteration) { t.Curve = append(t.Curve, it) }
+		}
+		pred, err := learner.Fit(tctx, fold.train, opts)
+		if err != nil {
+			return fail(err)
+		}
+		if m, ok := pred.(*gbdt.Model); ok && len(m.BaseScore) > 0 {
+			rounds = append(rounds, len(m.Trees)/len(m.BaseScore))
+		}
+		nv := fold.valid.X.Rows
+		out := make([]float64, nv*k)
+		ps := time.Now()
+		pred.Predict(fold.valid.X, out)
+		if fi == 0 {
+			t.PredictMicros = float64(time.Since(ps).Microseconds()) / float64(max(nv, 1))
+		}
+		for i, r := range fold.pos {
+			copy(t.OOF[r*k:(r+1)*k], out[i*k:(i+1)*k])
+		}
+		v, err := s.p.metric.Score(fold.valid.Y, out, s.p.classes)
+		if err != nil {
+			return fail(fmt.Errorf("score fold %d: %w", fi+1, err))
+		}
+		foldScores = append(foldScores, v)
+		if fi == 0 {
+			// Kept only if the trial ends best; see record.
+			first = &model.Pipeline{Inputs: s.p.inputs, Target: s.p.target, Task: s.p.task,
+				Classes: s.p.labels, Prep: fold.prep, Predictor: pred}
+		}
+	}
+	clock()
+	t.Score, t.ScoreStd = meanStd(foldScores)
+	t.Metrics = s.scoreAll(t.OOF)
+	t.Status = Succeeded
+	if len(rounds) > 0 {
+		sum := 0
+		for _, r := range rounds {
+			sum += r
+		}
+		mean := float64(sum) / float64(len(rounds))
+		grow := float64(len(s.p.y)) / float64(max(s.p.trainRows, 1))
+		t.RefitParams = copyMap(c.values)
+		t.RefitParams["n_estimators"] = strconv.Itoa(max(1, int(math.Round(mean*grow))))
+		t.RefitParams["early_stopping_rounds"] = "0"
+	}
+	return t, first, nil
+}
+
+// scoreAll computes every metric of the task on pooled validation
+// predictions (those that cannot be computed are left out).
+func (s *search) scoreAll(oof []float64) map[string]float64 {
+	y := takeFloats(s.p.y, s.validOrder())
+	out := map[string]float64{}
+	for _, m := range metrics.Metrics(s.p.task) {
+		if v, err := m.Score(y, oof, s.p.classes); err == nil && !math.IsNaN(v) {
+			out[m.Name] = v
+		}
+	}
+	return out
+}
+
+func (s *search) validOrder() []int { return s.p.validOrder() }
+
+// record adds a finished trial, updates the search state and reports it.
+// Prior trials (report false) are not reported again.
+func (s *search) record(t Trial, c config, first *model.Pipeline, report bool) {
+	s.seen[c.key()] = true
+	s.trials = append(s.trials, t)
+	pos := len(s.trials) - 1
+	s.byIndex[t.Index] = &s.trials[pos]
+	if t.Status == Succeeded {
+		if s.best < 0 || s.trialBetter(t, s.trials[s.best]) {
+			s.best = pos
+			s.bestModel = first
+		}
+		if cost := c.fam.cost(s.p, c.values); cost > 0 && t.FitSeconds > 0 {
+			s.secPerCost[c.fam.name] = max(s.secPerCost[c.fam.name], t.FitSeconds/cost)
+		}
+	} else if t.Status == Pruned {
+		// A pruned trial ran for at least its FitSeconds: count that.
+		if cost := c.fam.cost(s.p, c.values); cost > 0 {
+			s.secPerCost[c.fam.name] = max(s.secPerCost[c.fam.name], 1.5*t.FitSeconds/cost)
+		}
+	}
+	st := s.state[c.fam.name]
+	if st == nil {
+		st = newFamState(s.p, c.fam)
+		s.state[c.fam.name] = st
+	}
+	st.observe(s, c, t)
+	if report && s.onEvent != nil {
+		ev := Event{Trial: t, Elapsed: time.Since(s.start), Budget: s.cfg.Budget, Done: len(s.trials), Planned: s.cfg.Trials}
+		if s.best >= 0 {
+			ev.Best = s.trials[s.best]
+		}
+		s.onEvent(ev)
+	}
+}
+
+func copyMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func meanStd(v []float64) (mean, std float64) {
+	if len(v) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	for _, x := range v {
+		mean += x
+	}
+	mean /= float64(len(v))
+	if len(v) == 1 {
+		return mean, 0
+	}
+	ss := 0.0
+	for _, x := range v {
+		ss += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(ss / float64(len(v)-1))
+}
