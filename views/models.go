@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +48,8 @@ type modelsScreen struct {
 	rename   *widget.Button
 	predict  *widget.Button
 	remove   *widget.Button
+	alias    *widget.Button
+	export   *widget.Button
 
 	tabs       *container.AppTabs
 	perf       *container.Scroll
@@ -64,6 +67,7 @@ type modelsScreen struct {
 	current  *app.ModelInfo
 	report   *app.ModelReport
 	reports  map[int64]*app.ModelReport // by model id: a report does not change
+	aliases  []app.AliasInfo            // of every model, as last loaded
 	pending  string                     // a ref to select once the list has loaded
 	cancel   context.CancelFunc         // of the report being computed
 	reportOf int64                      // the model whose report is being computed
@@ -115,7 +119,9 @@ func newModelsScreen(s *Shell) *modelsScreen {
 	m.predict = widget.NewButtonWithIcon("Predict on a file…", theme.MediaPlayIcon(), m.askPredict)
 	m.predict.Importance = widget.HighImportance
 	m.remove = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), m.askDelete)
-	actions := container.NewHBox(widget.NewLabel("Stage"), m.stage, m.rename, m.predict, m.remove)
+	m.alias = widget.NewButtonWithIcon("Alias…", theme.MailForwardIcon(), m.askAlias)
+	m.export = widget.NewButtonWithIcon("Export…", theme.DownloadIcon(), m.askExport)
+	actions := container.NewHBox(widget.NewLabel("Stage"), m.stage, m.alias, m.rename, m.predict, m.export, m.remove)
 
 	m.status = widget.NewLabel("")
 	m.status.Wrapping = fyne.TextWrapWord
@@ -174,11 +180,16 @@ func (m *modelsScreen) selectRef(ref string) {
 func (m *modelsScreen) reload(ref string) {
 	m.shell.background(func(ctx context.Context) {
 		list, err := m.shell.studio.Models(ctx)
+		var aliases []app.AliasInfo
+		if err == nil {
+			aliases, err = m.shell.studio.ModelAliases(ctx, "")
+		}
 		post(func() {
 			if err != nil {
 				m.shell.showError("Could not list the models", err)
 				return
 			}
+			m.aliases = aliases
 			m.setModels(list, ref)
 		})
 	})
@@ -237,8 +248,12 @@ func (m *modelsScreen) show(mi app.ModelInfo) {
 	m.detail.Objects = []fyne.CanvasObject{m.body}
 	m.detail.Refresh()
 	m.title.SetText(mi.Ref)
-	m.subtitle.SetText(fmt.Sprintf("%s · %s · trained on %s · %s", mi.Algorithm, mi.Task, orDash(mi.DatasetRef),
-		mi.CreatedAt.Local().Format(time.DateTime)))
+	sub := fmt.Sprintf("%s · %s · trained on %s · %s", mi.Algorithm, mi.Task, orDash(mi.DatasetRef),
+		mi.CreatedAt.Local().Format(time.DateTime))
+	if names := m.aliasesOf(mi); len(names) > 0 {
+		sub += " · alias " + strings.Join(names, ", ")
+	}
+	m.subtitle.SetText(sub)
 	m.stage.OnChanged = nil
 	m.stage.SetSelected(mi.Stage)
 	m.stage.OnChanged = m.setStage
@@ -674,6 +689,141 @@ func (m *modelsScreen) deleteModel(ref string) {
 				m.clear()
 			}
 			m.reload("")
+		})
+	})
+}
+
+// aliasesOf lists the aliases pointing at model version mi.
+func (m *modelsScreen) aliasesOf(mi app.ModelInfo) []string {
+	var out []string
+	for _, a := range m.aliases {
+		if a.Model == mi.Name && a.Version == mi.Version {
+			out = append(out, a.Alias)
+		}
+	}
+	return out
+}
+
+// askAlias lets the user point an alias (prod, canary…) at the shown
+// version, or remove one of its aliases.
+func (m *modelsScreen) askAlias() {
+	if m.current == nil {
+		return
+	}
+	mi := *m.current
+	entry := widget.NewEntry()
+	entry.SetPlaceHolder("prod")
+	entry.Validator = func(s string) error {
+		if strings.TrimSpace(s) == "" {
+			return fmt.Errorf("an alias is needed")
+		}
+		return nil
+	}
+	help := widget.NewLabel(fmt.Sprintf("%s@ALIAS then names this version wherever a model is named: "+
+		"a server started on %s@ALIAS follows the alias when it moves.", mi.Name, mi.Name))
+	help.Wrapping = fyne.TextWrapWord
+	items := []*widget.FormItem{widget.NewFormItem("Alias", entry), widget.NewFormItem("", help)}
+	for _, name := range m.aliasesOf(mi) {
+		remove := widget.NewButtonWithIcon("Remove "+mi.Name+"@"+name, theme.ContentRemoveIcon(), nil)
+		items = append(items, widget.NewFormItem("", remove))
+		remove.OnTapped = func() {
+			remove.Disable()
+			m.removeAlias(mi, name)
+		}
+	}
+	d := dialog.NewForm("Alias for "+mi.Ref, "Set", "Close", items, func(ok bool) {
+		if ok {
+			m.setAlias(mi.Ref, strings.TrimSpace(entry.Text))
+		}
+	}, m.shell.win)
+	d.Resize(fyne.NewSize(480, 260))
+	d.Show()
+	m.shell.win.Canvas().Focus(entry)
+}
+
+func (m *modelsScreen) setAlias(ref, alias string) {
+	m.shell.background(func(ctx context.Context) {
+		_, err := m.shell.studio.SetModelAlias(ctx, ref, alias)
+		post(func() {
+			if err != nil {
+				m.shell.showError("Could not set the alias", err)
+				return
+			}
+			m.reload(ref)
+		})
+	})
+}
+
+func (m *modelsScreen) removeAlias(mi app.ModelInfo, alias string) {
+	m.shell.background(func(ctx context.Context) {
+		err := m.shell.studio.RemoveModelAlias(ctx, mi.Name, alias)
+		post(func() {
+			if err != nil {
+				m.shell.showError("Could not remove the alias", err)
+				return
+			}
+			m.reload(mi.Ref)
+		})
+	})
+}
+
+// askExport asks for the format (when there is a choice) and the file.
+func (m *modelsScreen) askExport() {
+	if m.current == nil {
+		return
+	}
+	ref, name := m.current.Ref, m.current.Name+"-"+strconv.Itoa(m.current.Version)
+	save := func(format string) {
+		d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+			if err != nil {
+				m.shell.showError("Could not choose where to save", err)
+				return
+			}
+			if w == nil {
+				return
+			}
+			path := w.URI().Path()
+			w.Close()
+			m.exportTo(ref, format, path)
+		}, m.shell.win)
+		d.SetFileName(name + exportExtension(format))
+		d.Resize(fyne.NewSize(900, 600))
+		d.Show()
+	}
+	if len(app.ExportFormats) == 1 {
+		save(app.ExportFormats[0])
+		return
+	}
+	pick := widget.NewRadioGroup(app.ExportFormats, nil)
+	pick.SetSelected(app.ExportFormats[0])
+	dialog.ShowForm("Export "+ref, "Choose file…", "Cancel", []*widget.FormItem{widget.NewFormItem("Format", pick)},
+		func(ok bool) {
+			if ok && pick.Selected != "" {
+				save(pick.Selected)
+			}
+		}, m.shell.win)
+}
+
+func exportExtension(format string) string {
+	switch format {
+	case "native":
+		return ".msmodel"
+	case "onnx":
+		return ".onnx"
+	}
+	return "." + format
+}
+
+// exportTo writes model ref in format to path.
+func (m *modelsScreen) exportTo(ref, format, path string) {
+	m.shell.background(func(ctx context.Context) {
+		info, err := m.shell.studio.ExportModelFile(ctx, ref, format, path)
+		post(func() {
+			if err != nil {
+				m.shell.showError("Could not export "+ref, err)
+				return
+			}
+			dialog.ShowInformation("Model exported", fmt.Sprintf("Wrote %s (%s format) to\n%s", info.Ref, format, path), m.shell.win)
 		})
 	})
 }
