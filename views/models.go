@@ -121,7 +121,7 @@ func newModelsScreen(s *Shell) *modelsScreen {
 	m.remove = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), m.askDelete)
 	m.alias = widget.NewButtonWithIcon("Alias…", theme.MailForwardIcon(), m.askAlias)
 	m.export = widget.NewButtonWithIcon("Export…", theme.DownloadIcon(), m.askExport)
-	actions := container.NewHBox(widget.NewLabel("Stage"), m.stage, m.alias, m.rename, m.predict, m.export, m.remove)
+	actions := container.NewHBox(m.predict, m.export, m.alias, m.rename, m.remove)
 
 	m.status = widget.NewLabel("")
 	m.status.Wrapping = fyne.TextWrapWord
@@ -149,8 +149,9 @@ func newModelsScreen(s *Shell) *modelsScreen {
 		container.NewTabItemWithIcon("Importance", theme.ListIcon(), importance),
 		container.NewTabItemWithIcon("Model card", theme.DocumentIcon(), container.NewVScroll(m.card)),
 	)
-	head := container.NewVBox(container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.Padding()), m.title, m.subtitle),
-		actions, widget.NewSeparator())
+	names := container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.Padding()), m.title, m.subtitle)
+	stage := container.NewVBox(container.NewHBox(widget.NewLabel("Stage"), m.stage))
+	head := container.NewVBox(container.NewBorder(nil, nil, nil, stage, names), actions, widget.NewSeparator())
 	m.body = container.NewBorder(head, nil, nil, nil, m.tabs)
 	m.hint = widget.NewLabel("Choose a model on the left to see how well it does.")
 	m.placeholder = container.NewCenter(m.hint)

@@ -23,6 +23,8 @@ func TestModelsScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, m, w := newModelsTest(t)
+	// About the room the screen has in the shell beside its navigation.
+	onUI(func() { w.Resize(fyne.NewSize(1000, 720)) })
 	trainModel(t, s, "regression", "gbdt", "house-prices")
 	trainModel(t, s, "binary", "gbdt", "churn")
 	for _, variant := range []string{"light", "dark"} {

@@ -335,6 +335,11 @@ func Render(spec Spec, p Palette, w, h int) image.Image {
 	}
 	if math.IsInf(xmin, 1) {
 		pl.X.Min, pl.X.Max, pl.Y.Min, pl.Y.Max = 0, 1, 0, 1
+	} else if spec.Kind == "scatter" {
+		// Room around the cloud, so that the extreme points are not cut in
+		// half by the axes.
+		dx, dy := 0.03*(pl.X.Max-pl.X.Min), 0.03*(pl.Y.Max-pl.Y.Min)
+		pl.X.Min, pl.X.Max, pl.Y.Min, pl.Y.Max = pl.X.Min-dx, pl.X.Max+dx, pl.Y.Min-dy, pl.Y.Max+dy
 	}
 	if spec.YMin != nil {
 		pl.Y.Min = *spec.YMin
