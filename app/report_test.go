@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -322,4 +323,58 @@ func TestModelReportSearchHoldout(t *testing.T) {
 	if rep, err := s.ModelReport(ctx, "unmatched", nil); err != nil || rep.Heldout || !strings.Contains(rep.Data, "optimistic") {
 		t.Errorf("unmatched validation: %q, %v", rep.Data, err)
 	}
+}
+
+// BenchmarkModelReportFlights is the first open of a model on the Models
+// screen for a large dataset: loading the 800k rows of flights_delay,
+// recreating the split, predicting the 10% held out, and permutation
+// importance on 2000 of them. Skipped without ../shared/datasets.
+func BenchmarkModelReportFlights(b *testing.B) {
+	path := filepath.Join(sharedData, "flights_delay", "train.csv.gz")
+	if _, err := os.Stat(path); err != nil {
+		b.Skip("no flights_delay in ../shared/datasets")
+	}
+	ctx := context.Background()
+	s, err := Open(ctx, Options{Path: filepath.Join(b.TempDir(), "bench.modelsmith"), Empty: true}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.Train(ctx, TrainOptions{Data: path, Target: "delayed", Algorithm: "gbdt",
+		Params: map[string]string{"n_estimators": "30"}, Seed: 1, Holdout: DefaultHoldout}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.ModelReport(ctx, res.Model.Ref, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// FuzzStoredImportance: any card JSON is read without panicking, and
+// importance read from it is sorted, largest first.
+func FuzzStoredImportance(f *testing.F) {
+	f.Add(`{"importance":[{"feature":"a","mean":0.1,"std":0.01},{"feature":"b","mean":0.3}]}`)
+	f.Add(`{"importance":{"x":1,"y":-2}}`)
+	f.Add(`{"permutation_importance":[{"feature":"a","importance":2}]}`)
+	f.Fuzz(func(t *testing.T, card string) {
+		var m map[string]any
+		if json.Unmarshal([]byte(card), &m) != nil {
+			return
+		}
+		imp, ok := storedImportance(m)
+		if !ok {
+			return
+		}
+		if len(imp) == 0 {
+			t.Fatal("ok with no importance")
+		}
+		for i := 1; i < len(imp); i++ {
+			if imp[i].Mean > imp[i-1].Mean {
+				t.Fatalf("not sorted: %v", imp)
+			}
+		}
+	})
 }
