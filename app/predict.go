@@ -43,12 +43,12 @@ func (s *Studio) Model(ctx context.Context, ref string) (ModelInfo, error) {
 // loadModel reads a model version and, if decode, its pipeline; a damaged
 // artifact is reported as such.
 func (s *Studio) loadModel(ctx context.Context, ref string, decode bool) (*model.Pipeline, storage.Model, error) {
-	name, version, err := ParseRef(ref)
-	if err != nil {
-		return nil, storage.Model{}, err
-	}
 	var m storage.Model
-	err = s.ws.View(ctx, func(tx *storage.Tx) error {
+	err := s.ws.View(ctx, func(tx *storage.Tx) error {
+		name, version, err := modelVersion(tx, ref) // follows an alias (export.go)
+		if err != nil {
+			return err
+		}
 		m, err = tx.Model(name, version)
 		return err
 	})

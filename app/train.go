@@ -160,9 +160,13 @@ func (s *Studio) Train(ctx context.Context, opts TrainOptions, progress func(Pro
 	if err != nil {
 		return TrainResult{}, fmt.Errorf("dataset %s: %w", ds.Ref, err)
 	}
+	unused, err := s.unusedColumns(ctx, ds.ID)
+	if err != nil {
+		return TrainResult{}, err
+	}
 	var features []string
 	for _, c := range frame.Columns {
-		if c.Name != opts.Target {
+		if c.Name != opts.Target && !unused[c.Name] {
 			features = append(features, c.Name)
 		}
 	}

@@ -27,7 +27,7 @@ var (
 )
 
 // SchemaVersion is the user_version this build writes.
-const SchemaVersion = 2
+const SchemaVersion = 4
 
 // applicationID marks an SQLite file as a Modelsmith workspace
 // (PRAGMA application_id): the ASCII bytes "MdSm".

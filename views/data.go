@@ -29,6 +29,8 @@ type dataScreen struct {
 
 	preview *widget.Table
 	columns *widget.Table
+	cards   *fyne.Container
+	colHead *widget.Label
 
 	// The shown dataset; UI goroutine only.
 	detail *app.DatasetDetail
@@ -37,7 +39,7 @@ type dataScreen struct {
 	epoch  int // bumped when the dataset changes, so late page loads are dropped
 }
 
-var columnHeaders = []string{"Column", "Type", "Missing", "Distinct", "Summary", "Note"}
+var columnHeaders = []string{"Column", "Type", "Role", "Missing", "Distinct", "Summary", "Note"}
 
 func newDataScreen(s *Shell) *dataScreen {
 	d := &dataScreen{shell: s}
@@ -51,7 +53,7 @@ func newDataScreen(s *Shell) *dataScreen {
 	d.preview.CreateHeader = newCellLabel
 	d.preview.UpdateHeader = d.previewHeader
 
-	d.columns = newRecordTable(columnHeaders, []float32{180, 110, 80, 80, 340, 160},
+	d.columns = newRecordTable(columnHeaders, []float32{180, 110, 80, 80, 80, 340, 160},
 		func() int {
 			if d.detail == nil {
 				return 0
@@ -59,11 +61,16 @@ func newDataScreen(s *Shell) *dataScreen {
 			return len(d.detail.Schema)
 		}, d.columnText)
 
+	d.cards = container.NewGridWrap(profileCardSize)
+	d.colHead = heading("Columns")
 	top := container.NewBorder(nil, nil, d.picker, d.remove, d.info)
+	tabs := container.NewAppTabs(
+		container.NewTabItem("Profiles", container.NewVScroll(d.cards)),
+		container.NewTabItem("Table", d.columns))
 	split := container.NewVSplit(
-		container.NewBorder(widget.NewLabelWithStyle("Rows", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, d.preview),
-		container.NewBorder(widget.NewLabelWithStyle("Columns", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, d.columns))
-	split.Offset = 0.55
+		container.NewBorder(heading("Rows"), nil, nil, nil, d.preview),
+		container.NewBorder(d.colHead, nil, nil, nil, tabs))
+	split.Offset = 0.45
 	d.view = container.NewBorder(top, nil, nil, nil, split)
 	return d
 }
@@ -141,6 +148,8 @@ func (d *dataScreen) show(detail *app.DatasetDetail) {
 	d.preview.ScrollToTop()
 	d.preview.Refresh()
 	d.columns.Refresh()
+	d.refreshCards()
+	d.colHead.SetText(cardTitle(detail))
 }
 
 func (d *dataScreen) previewSize() (int, int) {
@@ -227,10 +236,12 @@ func (d *dataScreen) columnText(row, col int) string {
 	case 1:
 		return c.Type
 	case 2:
-		return groupDigits(int64(c.Profile.Missing))
+		return c.Role
 	case 3:
-		return groupDigits(int64(c.Profile.Distinct))
+		return groupDigits(int64(c.Profile.Missing))
 	case 4:
+		return groupDigits(int64(c.Profile.Distinct))
+	case 5:
 		return c.Summary()
 	default:
 		return c.Hint

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,13 +31,20 @@ type Shell struct {
 	studio *app.Studio
 	win    fyne.Window
 
-	nav     *widget.List
-	content *fyne.Container
-	task    *taskBar
-	screens []*screen
-	home    *homeScreen
-	data    *dataScreen
-	jobs    *jobsScreen
+	nav      *widget.List
+	content  *fyne.Container
+	task     *taskBar
+	screens  []*screen
+	home     *homeScreen
+	data     *dataScreen
+	jobs     *jobsScreen
+	settings *settingsScreen
+	train    *trainScreen
+	runs     *runsScreen
+
+	// switchWorkspace, when set (by the desktop window, not in tests), closes
+	// this workspace and opens another one, new or existing, chosen by dialog.
+	switchWorkspace func(create bool)
 
 	// datasets is the workspace's dataset list as last loaded; UI goroutine only.
 	datasets []app.Dataset
@@ -47,26 +55,40 @@ type Shell struct {
 	wg     sync.WaitGroup
 }
 
+// screen is one entry of the navigation. A screen file builds its view and
+// registers it in NewShell with one s.add line; onShow (optional) runs each
+// time it is shown, selectRef (optional) shows one object by reference
+// (a model "name@version" on the Models screen).
 type screen struct {
-	title  string
-	icon   fyne.Resource
-	view   fyne.CanvasObject
-	onShow func()
+	title     string
+	icon      fyne.Resource
+	view      fyne.CanvasObject
+	onShow    func()
+	selectRef func(ref string)
 }
 
 // NewShell builds the window's content for studio.
-func NewShell(studio *app.Studio, win fyne.Window) *Shell {
-	s := &Shell{studio: studio, win: win}
+func NewShell(studio *app.Studio, win fyne.Window, switchWorkspace func(create bool)) *Shell {
+	s := &Shell{studio: studio, win: win, switchWorkspace: switchWorkspace}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.task = newTaskBar()
 	s.home = newHomeScreen(s)
 	s.data = newDataScreen(s)
 	s.jobs = newJobsScreen(s)
-	s.screens = []*screen{
-		{title: "Home", icon: theme.HomeIcon(), view: s.home.view},
-		{title: "Data", icon: theme.StorageIcon(), view: s.data.view, onShow: s.data.onShow},
-		{title: "Jobs", icon: theme.HistoryIcon(), view: s.jobs.view, onShow: s.jobs.reload},
-	}
+	s.settings = newSettingsScreen(s)
+	s.train = newTrainScreen(s)
+	s.runs = newRunsScreen(s)
+	// The navigation, in order. Screens of later features add one line here.
+	s.add(&screen{title: "Home", icon: theme.HomeIcon(), view: s.home.view, onShow: s.home.onShow})
+	s.add(&screen{title: "Data", icon: theme.StorageIcon(), view: s.data.view, onShow: s.data.onShow, selectRef: s.data.selectRef})
+	s.add(&screen{title: "Train", icon: theme.MediaPlayIcon(), view: s.train.view, onShow: s.train.onShow, selectRef: s.train.selectRef})
+	s.add(&screen{title: "Runs", icon: theme.ListIcon(), view: s.runs.view, onShow: s.runs.onShow, selectRef: s.runs.selectRef})
+	models := newModelsScreen(s)
+	s.add(&screen{title: "Models", icon: theme.ComputerIcon(), view: models.view, onShow: models.onShow, selectRef: models.selectRef})
+	deploy := newDeployScreen(s) // views/deploy.go
+	s.add(&screen{title: "Deploy", icon: theme.UploadIcon(), view: deploy.view, onShow: deploy.onShow, selectRef: deploy.selectRef})
+	s.add(&screen{title: "Jobs", icon: theme.HistoryIcon(), view: s.jobs.view, onShow: s.jobs.reload})
+	s.add(&screen{title: "Settings", icon: theme.SettingsIcon(), view: s.settings.view, onShow: s.settings.onShow})
 	s.content = container.NewStack()
 	s.nav = widget.NewList(
 		func() int { return len(s.screens) },
@@ -110,19 +132,79 @@ func (s *Shell) show(id int) {
 	}
 }
 
-func (s *Shell) showScreen(sc *screen) {
-	for i, x := range s.screens {
-		if x == sc {
-			s.nav.Select(i)
-			return
+// add appends a screen to the navigation.
+func (s *Shell) add(sc *screen) { s.screens = append(s.screens, sc) }
+
+// screenNamed is the registered screen with this title, or nil.
+func (s *Shell) screenNamed(title string) *screen {
+	for _, sc := range s.screens {
+		if sc.title == title {
+			return sc
 		}
 	}
+	return nil
+}
+
+// showNamed switches to the screen with this title; false if there is none.
+func (s *Shell) showNamed(title string) bool {
+	for i, sc := range s.screens {
+		if sc.title == title {
+			s.nav.Select(i)
+			return true
+		}
+	}
+	return false
+}
+
+// openRef shows the object ref on the screen titled title (which must have a
+// selectRef); false if no such screen is registered.
+func (s *Shell) openRef(title, ref string) bool {
+	sc := s.screenNamed(title)
+	if sc == nil || sc.selectRef == nil {
+		return false
+	}
+	sc.selectRef(ref)
+	return s.showNamed(title)
 }
 
 // openDataset shows a dataset on the Data screen.
-func (s *Shell) openDataset(ref string) {
-	s.data.selectRef(ref)
-	s.showScreen(s.screens[1])
+func (s *Shell) openDataset(ref string) { s.openRef("Data", ref) }
+
+// openModel shows a model ("name@version") on the Models screen; false when
+// this build has no Models screen registered.
+func (s *Shell) openModel(ref string) bool { return s.openRef("Models", ref) }
+
+// openExperiment shows an experiment's runs on the Runs screen; false when
+// there is none.
+func (s *Shell) openExperiment(id int64) bool { return s.openRef("Runs", strconv.FormatInt(id, 10)) }
+
+// openSample makes sure sample dataset name is in the workspace (adding it
+// back if it was deleted), shows it on the Data screen and hands its
+// reference to then (if not nil).
+func (s *Shell) openSample(name string, then func(ref string)) {
+	s.background(func(ctx context.Context) {
+		d, err := s.studio.AddSample(ctx, name, nil)
+		post(func() {
+			if err != nil {
+				s.showError("Could not add the sample "+name, err)
+				return
+			}
+			s.reloadDatasets(func() {
+				if then != nil {
+					then(d.Ref)
+					return
+				}
+				s.openDataset(d.Ref)
+			})
+		})
+	})
+}
+
+// canOpenModels says whether openModel can work, so that screens show their
+// "Open model" actions only then.
+func (s *Shell) canOpenModels() bool {
+	sc := s.screenNamed("Models")
+	return sc != nil && sc.selectRef != nil
 }
 
 // background runs fn off the UI goroutine; Close waits for it.
@@ -147,6 +229,7 @@ func (s *Shell) reloadDatasets(then func()) {
 			s.datasets = list
 			s.home.setDatasets(list)
 			s.data.setDatasets(list)
+			s.train.setDatasets(list)
 			if then != nil {
 				then()
 			}

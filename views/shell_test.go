@@ -50,7 +50,7 @@ func newTestShell(t *testing.T) (*Shell, fyne.Window) {
 	w := test.NewWindow(nil)
 	var s *Shell
 	onUI(func() {
-		s = NewShell(studio, w)
+		s = NewShell(studio, w, nil)
 		w.SetContent(s.Content())
 		w.Resize(fyne.NewSize(1200, 780))
 	})

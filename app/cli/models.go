@@ -3,13 +3,10 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -192,8 +189,11 @@ func runModels(ctx context.Context, g *globals, args []string) error {
 }
 
 func runModel(ctx context.Context, g *globals, args []string) error {
+	if len(args) > 0 && args[0] == "alias" {
+		return runModelAlias(ctx, g, args[1:]) // export.go
+	}
 	if len(args) == 0 || args[0] != "show" {
-		return usagef("model needs the subcommand show: model show NAME[@VERSION]")
+		return usagef("model needs a subcommand: model show NAME[@VERSION] or model alias")
 	}
 	fs := flag.NewFlagSet("model show", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "")
@@ -310,7 +310,7 @@ func runPredict(ctx context.Context, g *globals, args []string) error {
 		w = f
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
-	if err := writePredictions(ctx, bw, res); err != nil {
+	if err := res.WriteCSV(ctx, bw); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {
@@ -333,52 +333,4 @@ func dirOf(path string) string {
 		return path[:i+1]
 	}
 	return "."
-}
-
-// writePredictions writes the input columns, then prediction and, for
-// classification, proba_<class> per class in the model's (sorted) class
-// order. Numbers use the shortest text that reads back as the same float64.
-func writePredictions(ctx context.Context, w io.Writer, res *app.PredictResult) error {
-	cw := csv.NewWriter(w)
-	cols := res.Input.Columns
-	header := make([]string, 0, len(cols)+1+len(res.Classes))
-	for _, c := range cols {
-		header = append(header, c.Name)
-	}
-	header = append(header, "prediction")
-	if res.Task != "regression" {
-		for _, c := range res.Classes {
-			header = append(header, "proba_"+c)
-		}
-	}
-	if err := cw.Write(header); err != nil {
-		return err
-	}
-	record := make([]string, len(header))
-	var num []byte
-	for i := 0; i < res.Input.Rows(); i++ {
-		if i%65536 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		for j, c := range cols {
-			record[j] = c.Format(i)
-		}
-		record[len(cols)] = res.Label(i)
-		if res.Task != "regression" {
-			row := res.Out[i*res.Outputs : (i+1)*res.Outputs]
-			for k, p := range row {
-				if math.IsNaN(p) {
-					record[len(cols)+1+k] = ""
-					continue
-				}
-				num = strconv.AppendFloat(num[:0], p, 'g', -1, 64)
-				record[len(cols)+1+k] = string(num)
-			}
-		}
-		if err := cw.Write(record); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
 }

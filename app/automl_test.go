@@ -1,0 +1,261 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"modelsmith/storage"
+)
+
+const sharedData = "../../shared/datasets"
+
+// The public training files of iris and breast_cancer: small enough for
+// searches under the race detector.
+var (
+	irisTrain    = filepath.Join(sharedData, "iris", "train.csv")
+	breastCancer = filepath.Join(sharedData, "breast_cancer", "train.csv")
+)
+
+// emptyStudio is a Studio on a new workspace without the sample datasets
+// (importing them under the race detector takes longer than the searches).
+func emptyStudio(t *testing.T) *Studio { return openStudio(t, Options{Empty: true}) }
+
+func TestAutoMLRecordsEveryTrialAndRegistersTheBest(t *testing.T) {
+	s := emptyStudio(t)
+	ctx := context.Background()
+	var events []AutoMLEvent
+	var fractions []float64
+	res, err := s.AutoML(ctx, AutoMLOptions{Data: irisTrain, Target: "species", Trials: 5, Seed: 3,
+		Families: []string{"linear", "gbdt", "knn"}},
+		func(p Progress) { fractions = append(fractions, p.Fraction) },
+		func(ev AutoMLEvent) { events = append(events, ev) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 5 {
+		t.Fatalf("%d events, want 5", len(events))
+	}
+	for i, ev := range events {
+		if ev.Done != i+1 || ev.Planned != 5 || len(ev.Leaderboard) != i+1 || ev.ExperimentID != res.ExperimentID || ev.Metric != "accuracy" || !ev.Greater {
+			t.Errorf("event %d: %+v", i, ev)
+		}
+		if ev.Row.RunID == 0 {
+			t.Errorf("event %d: the trial's run was not recorded before the event", i)
+		}
+		for k := 1; k < len(ev.Leaderboard); k++ {
+			if a, b := ev.Leaderboard[k-1].Score, ev.Leaderboard[k].Score; !math.IsNaN(b) && a < b {
+				t.Errorf("event %d: leaderboard not best first: %v before %v", i, a, b)
+			}
+		}
+	}
+	if res.Task != "multiclass" || res.Metric != "accuracy" || res.Model.Ref != "train-automl@1" || res.Score < 0.9 {
+		t.Errorf("result: %+v", res)
+	}
+	if !strings.Contains(res.Validation, "fold") {
+		t.Errorf("validation %q: iris is small, want k-fold CV", res.Validation)
+	}
+
+	// The workspace holds the same leaderboard: five trials and the final model.
+	board, err := s.Leaderboard(ctx, res.ExperimentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(board) != 6 || len(res.Leaderboard) != 6 {
+		t.Fatalf("leaderboard: %d rows stored, %d returned, want 6", len(board), len(res.Leaderboard))
+	}
+	finals := 0
+	for i, row := range board {
+		if row.Trial < 0 {
+			finals++
+			if row.RunID != res.Model.RunID || row.Note == "" {
+				t.Errorf("final row %+v (model run %d)", row, res.Model.RunID)
+			}
+		}
+		if row.Rank != 0 && row.Rank != i+1 {
+			t.Errorf("row %d has rank %d", i, row.Rank)
+		}
+		if res.Leaderboard[i].RunID != row.RunID {
+			t.Errorf("row %d: stored run %d, returned run %d", i, row.RunID, res.Leaderboard[i].RunID)
+		}
+	}
+	if finals != 1 {
+		t.Errorf("%d final rows", finals)
+	}
+	err = s.ws.View(ctx, func(tx *storage.Tx) error {
+		trials, err := tx.Trials(res.ExperimentID, true)
+		if err != nil {
+			return err
+		}
+		for _, tr := range trials {
+			if tr.Role == storage.RoleTrial && tr.Status == "succeeded" && (tr.OOFRows != 120 || tr.OOFOutputs != 3) {
+				t.Errorf("trial %d keeps %d × %d out-of-fold predictions, want 120 × 3", tr.Index, tr.OOFRows, tr.OOFOutputs)
+			}
+		}
+		e, err := tx.Experiment(res.ExperimentID)
+		if err != nil {
+			return err
+		}
+		if e.Kind != "automl" || e.Status != "succeeded" || e.Task != "multiclass" {
+			t.Errorf("experiment %+v", e)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The model card says how it was found and what it relies on.
+	m, err := s.Model(ctx, res.Model.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"dataset", "dataset_sha256", "validation", "leaderboard", "seed", "importance", "cpu_seconds", "metric"} {
+		if _, ok := m.Card[k]; !ok {
+			t.Errorf("model card lacks %q", k)
+		}
+	}
+	imp, _ := json.Marshal(m.Card["importance"])
+	if !strings.Contains(string(imp), "petal") {
+		t.Errorf("importance %s names no iris feature", imp)
+	}
+	// A working model (single or ensemble) predicts the 30 test flowers well; a
+	// broken one (classes mixed up) scores about 1/3.
+	if ev, err := s.Evaluate(ctx, res.Model.Ref, filepath.Join(sharedData, "iris", "test.csv"), nil); err != nil || ev.Metrics["accuracy"] < 0.8 {
+		t.Errorf("evaluate: %+v, %v", ev, err)
+	}
+
+	exps, err := s.Experiments(ctx, 0)
+	if err != nil || len(exps) != 1 || exps[0].Kind != "automl" || exps[0].Runs != 6 || exps[0].BestScore == nil {
+		t.Errorf("experiments: %+v, %v", exps, err)
+	}
+}
+
+func TestAutoMLIsDeterministicWithATrialCount(t *testing.T) {
+	s := emptyStudio(t)
+	ctx := context.Background()
+	opts := AutoMLOptions{Data: breastCancer, Target: "diagnosis", Trials: 3, Seed: 11, Families: []string{"linear", "knn"}}
+	a, err := s.AutoML(ctx, opts, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.AutoML(ctx, opts, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Score != b.Score || len(a.Leaderboard) != len(b.Leaderboard) {
+		t.Errorf("same seed, two searches: %+v and %+v", a, b)
+	}
+	for i := range a.Leaderboard {
+		ra, rb := a.Leaderboard[i], b.Leaderboard[i]
+		if ra.Trial != rb.Trial || ra.Algorithm != rb.Algorithm || ra.Score != rb.Score {
+			t.Errorf("leaderboard row %d: %+v and %+v", i, ra, rb)
+		}
+	}
+	// The models differ only in their lineage (experiment id): they predict the same.
+	test := filepath.Join(sharedData, "breast_cancer", "test.csv")
+	pa, err := s.Predict(ctx, a.Model.Ref, test, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := s.Predict(ctx, b.Model.Ref, test, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range pa.Out {
+		if pa.Out[i] != pb.Out[i] {
+			t.Fatalf("prediction %d: %v and %v", i, pa.Out[i], pb.Out[i])
+		}
+	}
+	if a.Model.Ref != "train-automl@1" || b.Model.Ref != "train-automl@2" {
+		t.Errorf("models %s, %s", a.Model.Ref, b.Model.Ref)
+	}
+}
+
+func TestAutoMLCancelKeepsFinishedTrials(t *testing.T) {
+	s := emptyStudio(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var seen int
+	res, err := s.AutoML(ctx, AutoMLOptions{Data: irisTrain, Target: "species", Trials: 50, Seed: 1}, nil,
+		func(ev AutoMLEvent) {
+			seen++
+			if seen == 2 {
+				cancel()
+			}
+		})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want cancelled", err)
+	}
+	if res.ExperimentID == 0 || len(res.Leaderboard) < 2 {
+		t.Fatalf("a cancelled search returned %+v", res)
+	}
+	board, err := s.Leaderboard(context.Background(), res.ExperimentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(board) < 2 {
+		t.Errorf("%d trials kept, want at least the 2 finished before cancel", len(board))
+	}
+	for _, r := range board {
+		if r.Trial < 0 {
+			t.Errorf("a cancelled search registered a final model: %+v", r)
+		}
+	}
+	exps, _ := s.Experiments(context.Background(), 1)
+	if len(exps) != 1 || exps[0].Status != "cancelled" {
+		t.Errorf("experiment after cancel: %+v", exps)
+	}
+	if list, _ := s.Models(context.Background()); len(list) != 0 {
+		t.Errorf("a cancelled search registered %+v", list)
+	}
+
+	// Resuming continues with the trials kept and ends with at least as many.
+	res2, err := s.AutoML(context.Background(), AutoMLOptions{Resume: res.ExperimentID, Trials: len(board) + 2}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.ExperimentID != res.ExperimentID || res2.Model.Ref != "train-automl@1" {
+		t.Errorf("resumed: %+v", res2)
+	}
+	after, _ := s.Leaderboard(context.Background(), res.ExperimentID)
+	if len(after) != len(board)+3 {
+		t.Errorf("%d rows after resume, want %d trials kept + 2 new + the final model", len(after), len(board))
+	}
+	if _, err := s.AutoML(context.Background(), AutoMLOptions{Resume: res.ExperimentID, Trials: 1}, nil, nil); !errors.Is(err, ErrUsage) {
+		t.Errorf("resuming a finished search: %v", err)
+	}
+}
+
+func TestAutoMLBadRequests(t *testing.T) {
+	s := emptyStudio(t)
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		opts AutoMLOptions
+		want string
+	}{
+		{"no budget", AutoMLOptions{Data: irisTrain, Target: "species"}, "no budget"},
+		{"negative budget", AutoMLOptions{Data: irisTrain, Target: "species", Budget: -1}, "negative"},
+		{"unknown target", AutoMLOptions{Data: irisTrain, Target: "colour", Trials: 1}, `no column "colour"`},
+		{"unknown metric", AutoMLOptions{Data: irisTrain, Target: "species", Trials: 1, Metric: "r2"}, "unknown multiclass metric"},
+		{"unknown family", AutoMLOptions{Data: irisTrain, Target: "species", Trials: 1, Families: []string{"svm"}}, "svm"},
+		{"one fold", AutoMLOptions{Data: irisTrain, Target: "species", Trials: 1, Folds: 1}, "folds"},
+		{"more folds than rows", AutoMLOptions{Data: irisTrain, Target: "species", Trials: 1, Folds: 200}, "fewer than the 200 folds"},
+		{"unknown experiment", AutoMLOptions{Resume: 99}, "no experiment 99"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := s.AutoML(ctx, c.opts, nil, nil)
+			if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want a usage error with %q", err, c.want)
+			}
+		})
+	}
+	if exps, _ := s.Experiments(ctx, 0); len(exps) != 0 {
+		t.Errorf("bad requests left experiments: %+v", exps)
+	}
+}

@@ -1,0 +1,220 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"modelsmith/app"
+)
+
+// budgetFlag is --time: a Go duration (90s, 2m) or a plain number of seconds.
+type budgetFlag struct {
+	d   time.Duration
+	set bool
+}
+
+func (b *budgetFlag) String() string { return b.d.String() }
+
+func (b *budgetFlag) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		secs, ferr := strconv.ParseFloat(v, 64)
+		if ferr != nil || math.IsNaN(secs) || math.IsInf(secs, 0) {
+			return fmt.Errorf("%q is not a duration (such as 60s or 2m)", v)
+		}
+		d = time.Duration(secs * float64(time.Second))
+	}
+	b.d, b.set = d, true
+	return nil
+}
+
+// defaultBudget is the search time when neither --time nor --trials is given.
+const defaultBudget = 60 * time.Second
+
+// leaderboardLines is how many rows the final table shows; --json has all.
+const leaderboardLines = 20
+
+func runAutoML(ctx context.Context, g *globals, args []string) error {
+	fs := flag.NewFlagSet("automl", flag.ContinueOnError)
+	var opts app.AutoMLOptions
+	var budget budgetFlag
+	var families string
+	fs.StringVar(&opts.Data, "data", "", "")
+	fs.StringVar(&opts.Target, "target", "", "")
+	fs.StringVar(&opts.Task, "task", "", "")
+	fs.StringVar(&opts.Metric, "metric", "", "")
+	fs.Var(&budget, "time", "")
+	fs.IntVar(&opts.Trials, "trials", 0, "")
+	fs.Uint64Var(&opts.Seed, "seed", 42, "")
+	fs.StringVar(&families, "families", "", "")
+	fs.IntVar(&opts.Folds, "folds", 0, "")
+	fs.StringVar(&opts.Name, "name", "", "")
+	fs.Int64Var(&opts.Resume, "resume", 0, "")
+	asJSON := fs.Bool("json", false, "")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case len(pos) > 0:
+		return usagef("automl takes flags only (got %q)", pos[0])
+	case set["resume"] && opts.Resume <= 0:
+		return usagef("--resume needs the id of an AutoML experiment (see 'modelsmith runs')")
+	case opts.Resume > 0 && (set["data"] || set["target"] || set["task"] || set["metric"] || set["families"] ||
+		set["folds"] || set["seed"] || set["name"]):
+		return usagef("--resume continues a search with its own data, target and settings: give only --time or --trials with it")
+	case opts.Resume == 0 && (opts.Data == "" || opts.Target == ""):
+		return usagef("automl needs --data N|FILE and --target COL (or --resume EXPERIMENT)")
+	case opts.Task != "" && opts.Task != "binary" && opts.Task != "multiclass" && opts.Task != "regression":
+		return usagef("--task must be binary, multiclass or regression, not %q", opts.Task)
+	case budget.set && budget.d <= 0:
+		return usagef("--time %v: the time budget must be above 0", budget.d)
+	case opts.Trials < 0:
+		return usagef("--trials %d: the trial count must be at least 1", opts.Trials)
+	case set["trials"] && opts.Trials == 0:
+		return usagef("--trials 0: the trial count must be at least 1")
+	case opts.Folds < 0 || opts.Folds == 1:
+		return usagef("--folds %d: give 0 (chosen by data size) or at least 2", opts.Folds)
+	}
+	opts.Budget = budget.d
+	if !budget.set && opts.Trials == 0 && opts.Resume == 0 {
+		opts.Budget = defaultBudget
+	}
+	if families != "" {
+		for _, f := range strings.Split(families, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				opts.Families = append(opts.Families, f)
+			}
+		}
+	}
+
+	s, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	p := newProgress(g.env.Stderr, "automl")
+	live := &liveBoard{w: g.env.Stderr, p: p}
+	res, err := s.AutoML(ctx, opts, func(pr app.Progress) {
+		// The search reports itself a line per trial, below.
+		if pr.Stage != "searching" {
+			p.report(pr)
+		}
+	}, live.event)
+	p.done()
+	if err != nil {
+		if errors.Is(err, context.Canceled) && res.ExperimentID != 0 {
+			if *asJSON {
+				_ = writeJSON(g.env.Stdout, res)
+			} else if len(res.Leaderboard) > 0 {
+				printLeaderboard(g.env.Stdout, res)
+			}
+			kept := 0
+			for _, r := range res.Leaderboard {
+				if r.Trial >= 0 {
+					kept++
+				}
+			}
+			return fmt.Errorf("stopped: the %d finished trials of AutoML search %d are kept; continue it with 'modelsmith automl --resume %d'",
+				kept, res.ExperimentID, res.ExperimentID)
+		}
+		return err
+	}
+	if *asJSON {
+		return writeJSON(g.env.Stdout, res)
+	}
+	printLeaderboard(g.env.Stdout, res)
+	how := "trained on its first fold"
+	if res.Refitted {
+		how = "refitted on all rows"
+	}
+	fmt.Fprintf(g.env.Stdout, "registered %s (%s, %s, validation %s %s by %s; %s)\n", res.Model.Ref, res.Model.Algorithm,
+		res.Task, res.Metric, score(res.Score), res.Validation, how)
+	for _, n := range res.Notes {
+		fmt.Fprintf(g.env.Stdout, "note: %s\n", n)
+	}
+	fmt.Fprintf(g.env.Stdout, "experiment %d: every trial with 'modelsmith runs --experiment %d'\n", res.ExperimentID, res.ExperimentID)
+	return nil
+}
+
+// liveBoard prints a line per finished trial on stderr: the trial, its
+// score and fit time, and the best so far, so that a log shows the search.
+type liveBoard struct {
+	w       io.Writer
+	p       *progress
+	started bool
+}
+
+func (l *liveBoard) event(ev app.AutoMLEvent) {
+	if !l.started {
+		l.p.done()
+		direction := "higher is better"
+		if !ev.Greater {
+			direction = "lower is better"
+		}
+		fmt.Fprintf(l.w, "automl: experiment %d, %s (%s)\n", ev.ExperimentID, ev.Metric, direction)
+		l.started = true
+	}
+	r := ev.Row
+	best := ev.Leaderboard[0]
+	total := ""
+	switch {
+	case ev.Budget > 0:
+		total = fmt.Sprintf("%5.1fs/%s", ev.Elapsed.Seconds(), ev.Budget)
+	case ev.Planned > 0:
+		total = fmt.Sprintf("%d/%d", ev.Done, ev.Planned)
+	}
+	status := ""
+	if r.Status != "succeeded" {
+		status = " " + r.Status
+	}
+	fmt.Fprintf(l.w, "trial %3d  %-10s %-8s fit %6.2fs%s  | best #%d %s %s  %s\n", r.Trial, r.Algorithm, score(r.Score),
+		r.FitSeconds, status, best.Trial, best.Algorithm, score(best.Score), total)
+}
+
+func score(v float64) string {
+	if math.IsNaN(v) {
+		return "—"
+	}
+	return strconv.FormatFloat(v, 'f', 4, 64)
+}
+
+// printLeaderboard prints the best rows of a search, the final model's among
+// them.
+func printLeaderboard(w io.Writer, res app.AutoMLResult) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "RANK\tTRIAL\tALGORITHM\t%s\t±\tFIT\tPREDICT\tSTATUS\tNOTE\n", strings.ToUpper(res.Metric))
+	shown := 0
+	for _, r := range res.Leaderboard {
+		if shown >= leaderboardLines && r.Trial >= 0 {
+			continue
+		}
+		shown++
+		rank, trial, std := "-", "final", ""
+		if r.Rank > 0 {
+			rank = strconv.Itoa(r.Rank)
+		}
+		if r.Trial >= 0 {
+			trial = strconv.Itoa(r.Trial)
+		}
+		if !math.IsNaN(r.ScoreStd) {
+			std = strconv.FormatFloat(r.ScoreStd, 'f', 4, 64)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.2fs\t%.1fµs\t%s\t%s\n", rank, trial, r.Algorithm, score(r.Score), std,
+			r.FitSeconds, r.PredictMicros, r.Status, r.Note)
+	}
+	tw.Flush()
+	if more := len(res.Leaderboard) - shown; more > 0 {
+		fmt.Fprintf(w, "… and %d more trials (--json, or 'modelsmith runs --experiment %d')\n", more, res.ExperimentID)
+	}
+}

@@ -1,0 +1,273 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"modelsmith/app"
+)
+
+var irisTrain = filepath.Join(sharedData, "iris", "train.csv")
+
+// fastFamilies keep searches short under the race detector.
+const fastFamilies = "linear,knn,bayes"
+
+// automlJSON is the --json output, decoded loosely as a script would.
+type automlJSON struct {
+	ExperimentID int64 `json:"experiment_id"`
+	Model        struct {
+		Ref       string `json:"ref"`
+		Algorithm string `json:"algorithm"`
+	} `json:"model"`
+	Leaderboard []map[string]any `json:"leaderboard"`
+	Task        string           `json:"task"`
+	Metric      string           `json:"metric"`
+	Greater     *bool            `json:"greater_is_better"`
+	Score       *float64         `json:"score"`
+	Validation  string           `json:"validation"`
+}
+
+func decodeAutoML(t *testing.T, out string) automlJSON {
+	t.Helper()
+	var res automlJSON
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("automl --json: %v\n%s", err, out)
+	}
+	return res
+}
+
+func trialsOf(board []map[string]any) int {
+	n := 0
+	for _, r := range board {
+		if tr, _ := r["trial"].(float64); tr >= 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func TestAutoMLJSONAndRuns(t *testing.T) {
+	ws := newWorkspace(t)
+	code, out, stderr := run(t, "--workspace", ws, "automl", "--data", irisTrain, "--target", "species", "--trials", "4",
+		"--families", fastFamilies, "--name", "flowers", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	res := decodeAutoML(t, out)
+	if res.ExperimentID == 0 || res.Model.Ref != "flowers@1" || res.Task != "multiclass" || res.Metric != "accuracy" ||
+		res.Greater == nil || !*res.Greater || res.Score == nil || *res.Score < 0.9 || res.Validation == "" {
+		t.Errorf("result: %+v", res)
+	}
+	if len(res.Leaderboard) != 5 || trialsOf(res.Leaderboard) != 4 {
+		t.Fatalf("leaderboard has %d rows (%d trials), want 4 trials and the final model", len(res.Leaderboard), trialsOf(res.Leaderboard))
+	}
+	for i, row := range res.Leaderboard {
+		for _, k := range []string{"rank", "run_id", "trial", "algorithm", "params", "score", "fit_seconds", "predict_micros", "cpu_seconds", "status"} {
+			if _, ok := row[k]; !ok {
+				t.Errorf("leaderboard row %d lacks %q: %v", i, k, row)
+			}
+		}
+	}
+	// The live leaderboard went to stderr, a line per trial.
+	if n := strings.Count(stderr, "\ntrial "); n < 3 || !strings.Contains(stderr, "best #") {
+		t.Errorf("stderr has %d trial lines:\n%s", n, stderr)
+	}
+
+	code, runsOut, stderr := run(t, "--workspace", ws, "runs", "--experiment", strconv.FormatInt(res.ExperimentID, 10), "--json")
+	var runs []app.RunInfo
+	if code != 0 || json.Unmarshal([]byte(runsOut), &runs) != nil || len(runs) != 5 {
+		t.Fatalf("runs --experiment: exit %d, %d runs: %s%s", code, len(runs), runsOut, stderr)
+	}
+	for _, r := range runs {
+		if r.Experiment != res.ExperimentID || r.Metric != "accuracy" {
+			t.Errorf("run %+v", r)
+		}
+	}
+
+	// Without --json: a table on stdout, the registered model named.
+	code, out, stderr = run(t, "--workspace", ws, "automl", "--data", "train", "--target", "species", "--trials", "3",
+		"--families", fastFamilies, "--name", "flowers")
+	if code != 0 || !strings.Contains(out, "RANK") || !strings.Contains(out, "registered flowers@2") || !strings.Contains(out, "final") {
+		t.Errorf("exit %d:\n%s\n%s", code, out, stderr)
+	}
+}
+
+func TestAutoMLUsageErrors(t *testing.T) {
+	ws := newWorkspace(t)
+	dir := t.TempDir()
+	var constant, single, flat strings.Builder
+	constant.WriteString("x,y\n")
+	single.WriteString("x,y\n")
+	flat.WriteString("x,z,y\n")
+	for i := range 40 {
+		fmt.Fprintf(&constant, "%d,yes\n", i)
+		fmt.Fprintf(&flat, "1,a,%s\n", []string{"p", "q"}[i%2])
+	}
+	for i := range 3 {
+		fmt.Fprintf(&single, "%d,%s\n", i, []string{"p", "q"}[i%2])
+	}
+	constantCSV := writeFile(t, dir, "constant.csv", []byte(constant.String()))
+	fewCSV := writeFile(t, dir, "few.csv", []byte(single.String()))
+	flatCSV := writeFile(t, dir, "flat.csv", []byte(flat.String()))
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no data", []string{"--target", "species"}, "--data"},
+		{"no target", []string{"--data", irisTrain}, "--target"},
+		{"zero budget", []string{"--data", irisTrain, "--target", "species", "--time", "0s"}, "above 0"},
+		{"negative budget", []string{"--data", irisTrain, "--target", "species", "--time", "-5s"}, "above 0"},
+		{"bad budget", []string{"--data", irisTrain, "--target", "species", "--time", "soon"}, "not a duration"},
+		{"zero trials", []string{"--data", irisTrain, "--target", "species", "--trials", "0"}, "at least 1"},
+		{"one fold", []string{"--data", irisTrain, "--target", "species", "--folds", "1"}, "--folds"},
+		{"bad task", []string{"--data", irisTrain, "--target", "species", "--task", "ranking"}, "--task"},
+		{"positional", []string{"iris", "--target", "species"}, "flags only"},
+		{"unknown target", []string{"--data", irisTrain, "--target", "colour", "--trials", "1"}, `no column "colour"`},
+		{"unknown family", []string{"--data", irisTrain, "--target", "species", "--trials", "1", "--families", "svm"}, "svm"},
+		{"unknown metric", []string{"--data", irisTrain, "--target", "species", "--trials", "1", "--metric", "r2"}, "r2"},
+		{"constant target", []string{"--data", constantCSV, "--target", "y", "--trials", "1"}, "constant"},
+		{"fewer rows than folds", []string{"--data", fewCSV, "--target", "y", "--trials", "1", "--folds", "5"}, "fewer than the 5 folds"},
+		{"all features constant", []string{"--data", flatCSV, "--target", "y", "--trials", "1"}, "every feature column is constant"},
+		{"resume with data", []string{"--resume", "1", "--data", irisTrain}, "--resume"},
+		{"resume nothing", []string{"--resume", "99"}, "no experiment 99"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := run(t, append([]string{"--workspace", ws, "automl"}, c.args...)...)
+			if code != ExitUsage || !strings.Contains(stderr, c.want) {
+				t.Errorf("exit %d, stderr %q; want exit 2 mentioning %q", code, stderr, c.want)
+			}
+		})
+	}
+}
+
+// A class with a single example cannot be stratified: the search falls back
+// to plain folds and says so.
+func TestAutoMLOneExampleClass(t *testing.T) {
+	ws := newWorkspace(t)
+	var b strings.Builder
+	b.WriteString("x,y\n")
+	for i := range 60 {
+		label := []string{"p", "q"}[i%2]
+		if i == 7 {
+			label = "r"
+		}
+		fmt.Fprintf(&b, "%d,%s\n", i, label)
+	}
+	path := writeFile(t, t.TempDir(), "rare.csv", []byte(b.String()))
+	code, out, stderr := run(t, "--workspace", ws, "automl", "--data", path, "--target", "y", "--trials", "2", "--families", "linear")
+	if code != 0 || !strings.Contains(out, "one example") {
+		t.Errorf("exit %d:\n%s\n%s", code, out, stderr)
+	}
+}
+
+func TestAutoMLCtrlCKeepsTrialsAndSaysHowToResume(t *testing.T) {
+	ws := newWorkspace(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb bytes.Buffer
+	stderr := &cancelOnWrite{w: &errb, marker: "trial   1 ", cancel: cancel}
+	code := Main(ctx, []string{"--workspace", ws, "automl", "--data", irisTrain, "--target", "species", "--trials", "40",
+		"--families", fastFamilies}, Env{Stdout: &out, Stderr: stderr})
+	if code != ExitFailure || !strings.Contains(errb.String(), "--resume 1") {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	if list := modelsJSON(t, ws); len(list) != 0 {
+		t.Errorf("a stopped search registered %+v", list)
+	}
+	code, runsOut, _ := run(t, "--workspace", ws, "runs", "--experiment", "1", "--json")
+	var runs []app.RunInfo
+	if code != 0 || json.Unmarshal([]byte(runsOut), &runs) != nil || len(runs) < 2 {
+		t.Errorf("runs after Ctrl-C: %s", runsOut)
+	}
+}
+
+// TestAutoMLResumeAfterKill kills (SIGKILL) a CLI process in the middle of a
+// search, then resumes the search: the trials finished before the kill are
+// kept, not run again, and the search ends with its full trial count.
+func TestAutoMLResumeAfterKill(t *testing.T) {
+	ws := newWorkspace(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "--", "--workspace", ws, "automl", "--data", irisTrain,
+		"--target", "species", "--trials", "10", "--families", fastFamilies, "--seed", "9")
+	cmd.Env = append(os.Environ(), "MODELSMITH_TEST_CHILD=trial   3 ")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	blocked := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if sc.Text() == "BLOCKED" {
+				blocked <- true
+				return
+			}
+		}
+		blocked <- false
+	}()
+	select {
+	case ok := <-blocked:
+		if !ok {
+			cmd.Wait()
+			t.Fatal("the child ended before its fourth trial")
+		}
+	case <-time.After(2 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatal("the child never reached its fourth trial")
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+
+	// The finished trials are in the workspace; the search is interrupted.
+	code, runsOut, stderrText := run(t, "--workspace", ws, "runs", "--experiment", "1", "--json")
+	var before []app.RunInfo
+	if code != 0 || json.Unmarshal([]byte(runsOut), &before) != nil || len(before) < 4 {
+		t.Fatalf("runs after the kill: %s %s", runsOut, stderrText)
+	}
+	s, err := app.Open(context.Background(), app.Options{Path: ws}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exps, err := s.Experiments(context.Background(), 0)
+	s.Close()
+	if err != nil || len(exps) != 1 || exps[0].Status != "interrupted" {
+		t.Fatalf("experiments after the kill: %+v, %v", exps, err)
+	}
+	if list := modelsJSON(t, ws); len(list) != 0 {
+		t.Errorf("a killed search registered %+v", list)
+	}
+
+	code, out, errText := run(t, "--workspace", ws, "automl", "--resume", "1", "--json")
+	if code != 0 {
+		t.Fatalf("resume: exit %d: %s", code, errText)
+	}
+	res := decodeAutoML(t, out)
+	if res.ExperimentID != 1 || res.Model.Ref != "train-automl@1" || trialsOf(res.Leaderboard) != 10 {
+		t.Errorf("resumed search: experiment %d, model %s, %d trials; want 1, train-automl@1, 10",
+			res.ExperimentID, res.Model.Ref, trialsOf(res.Leaderboard))
+	}
+	// The trials from before the kill are the same runs, not re-run.
+	kept := map[float64]bool{}
+	for _, row := range res.Leaderboard {
+		kept[row["run_id"].(float64)] = true
+	}
+	for _, r := range before {
+		if !kept[float64(r.ID)] {
+			t.Errorf("run %d from before the kill is not on the resumed leaderboard", r.ID)
+		}
+	}
+}
