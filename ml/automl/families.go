@@ -249,7 +249,7 @@ var families = map[string]*family{
 		usable: func(p *problem) bool { return p.classes > 0 },
 	},
 	"nn": {
-		name: "nn", algorithm: "nn", spec: nn.Spec, prep: linearPrep, earlyStop: true, relCost: 6,
+		name: "nn", algorithm: "nn", spec: nn.Spec, prep: linearPrep, earlyStop: true, relCost: 15,
 		fixed: func(p *problem) map[string]string {
 			return map[string]string{"epochs": strconv.Itoa(nnEpochs(p)), "early_stopping_rounds": "10",
 				"batch_size": strconv.Itoa(nnBatch(p))}

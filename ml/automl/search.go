@@ -27,6 +27,9 @@ const (
 	// the family that most often wins, gets more (limitedShare).
 	maxTrialShare = 0.25
 	limitedShare  = 0.4
+	// Forests rarely win alone but help ensembles: they get less, and
+	// stop with the trees grown by then.
+	forestShare = 0.15
 	// minTrialTime is the least time worth starting a time-limited trial.
 	minTrialTime = time.Second
 	// maxRefitShare caps the time kept back for the final refit.
@@ -314,8 +317,11 @@ func (s *search) trialDeadline(fam *family) time.Time {
 	}
 	d := s.deadline.Add(-s.refitReserve())
 	share := maxTrialShare
-	if fam.name == "gbdt" {
+	switch {
+	case fam.name == "gbdt":
 		share = limitedShare
+	case fam.timeLimited():
+		share = forestShare
 	}
 	if limit := time.Now().Add(time.Duration(float64(s.cfg.Budget) * share)); limit.Before(d) {
 		d = limit
