@@ -449,11 +449,12 @@ func (s *search) runTrial(ctx context.Context, c config) (Trial, *model.Pipeline
 		for i, r := range fold.pos {
 			copy(t.OOF[r*k:(r+1)*k], out[i*k:(i+1)*k])
 		}
-		v, err := s.p.metric.Score(fold.valid.Y, out, s.p.classes)
-		if err != nil {
-			return fail(fmt.Errorf("score fold %d: %w", fi+1, err))
+		// A fold may lack a class (ROC AUC is then undefined): it is left
+		// out of the mean; the pooled predictions score the trial if every
+		// fold is.
+		if v, err := s.p.metric.Score(fold.valid.Y, out, s.p.classes); err == nil && !math.IsNaN(v) {
+			foldScores = append(foldScores, v)
 		}
-		foldScores = append(foldScores, v)
 		// Stop a trial early when the folds done say the rest will not end
 		// in time.
 		if d, ok := tctx.Deadline(); ok && fi+1 < len(sp) && !c.fam.timeLimited() {
@@ -471,6 +472,13 @@ func (s *search) runTrial(ctx context.Context, c config) (Trial, *model.Pipeline
 	clock()
 	t.Score, t.ScoreStd = meanStd(foldScores)
 	t.Metrics = s.scoreAll(t.OOF)
+	if len(foldScores) == 0 {
+		pooled, ok := t.Metrics[s.p.metric.Name]
+		if !ok {
+			return fail(fmt.Errorf("%s cannot be computed on the validation rows", s.p.metric.Name))
+		}
+		t.Score, t.ScoreStd = pooled, math.NaN()
+	}
 	t.Status = Succeeded
 	// The refit grows what the folds grew: boosting rounds found by early
 	// stopping (more for more rows) or the trees a time limit allowed.
