@@ -416,7 +416,14 @@ func (s *search) runTrial(ctx context.Context, c config) (Trial, *model.Pipeline
 	var foldScores []float64
 	var rounds, trees []int
 	for fi, fold := range sp {
-		learner, err := c.fam.spec.New(c.values)
+		values := c.values
+		if d, ok := tctx.Deadline(); ok && c.fam.timeLimited() {
+			// Binning, prediction and scoring are outside the learner's
+			// limit: leave them a margin, recomputed fold by fold.
+			values = copyMap(values)
+			values["time_limit"] = strconv.FormatFloat(max(0.75*time.Until(d).Seconds()/float64(len(sp)-fi), 0.05), 'f', 2, 64)
+		}
+		learner, err := c.fam.spec.New(values)
 		if err != nil {
 			return fail(err)
 		}
