@@ -156,16 +156,17 @@ func (s *search) run(ctx context.Context) (*Result, error) {
 // buildQueue lists the first trials: every family's cheap default, then the
 // portfolios, each skipping duplicates.
 func (s *search) buildQueue() {
-	add := func(fam *family, given map[string]string) {
+	add := func(fam *family, given map[string]string, portfolio bool) {
 		c, err := makeConfig(s.p, fam, given)
 		if err != nil {
 			s.notes = append(s.notes, fmt.Sprintf("%s: %v", fam.name, err))
 			return
 		}
+		c.portfolio = portfolio
 		s.queue = append(s.queue, c)
 	}
 	for _, fam := range s.families {
-		add(fam, fam.start(s.p))
+		add(fam, fam.start(s.p), false)
 	}
 	// Portfolio entries of all families, interleaved so that a short budget
 	// still sees the most useful of each.
@@ -178,7 +179,7 @@ func (s *search) buildQueue() {
 	for i := range longest {
 		for _, fam := range s.families {
 			if i < len(port[fam.name]) {
-				add(fam, port[fam.name][i])
+				add(fam, port[fam.name][i], true)
 			}
 		}
 	}
@@ -217,7 +218,7 @@ func (s *search) next() (config, bool) {
 	for len(s.queue) > 0 {
 		c := s.queue[0]
 		s.queue = s.queue[1:]
-		if s.seen[c.key()] {
+		if s.seen[c.key()] || c.portfolio && s.rank(c.fam) >= portfolioFamilies {
 			continue
 		}
 		if s.fits(c) {
@@ -241,6 +242,25 @@ func (s *search) next() (config, bool) {
 		s.state[fam.name].rejected()
 	}
 	return config{}, false
+}
+
+// portfolioFamilies is how many of the best families run their portfolio.
+const portfolioFamilies = 3
+
+// rank is the family's place (0 = best) among the families with a successful
+// trial, by their best trials; a family without one ranks last.
+func (s *search) rank(fam *family) int {
+	st := s.state[fam.name]
+	if st == nil || !st.has {
+		return len(s.families)
+	}
+	r := 0
+	for _, o := range s.state {
+		if o != st && o.has && s.trialBetter(o.bestTrial, st.bestTrial) {
+			r++
+		}
+	}
+	return r
 }
 
 // fits says whether c is expected to finish before the search's deadline,
