@@ -75,8 +75,19 @@ func (s *search) finish(ctx context.Context, res *Result) error {
 	preps := map[prepKind]*fullPrep{}
 	var sel selection
 	ensemble := false
+	// Trials whose refit alone would take more than half the time left
+	// cannot be members.
+	excluded := map[int]bool{}
+	if !s.end.IsZero() {
+		left := time.Until(s.end).Seconds()
+		for i, t := range s.trials {
+			if i != s.best && refitMargin*s.refitSeconds(t) > left/2 {
+				excluded[i] = true
+			}
+		}
+	}
 	if !s.cfg.NoRefit {
-		sel, ensemble = s.selectEnsemble(nil)
+		sel, ensemble = s.selectEnsemble(excluded)
 		s.debugf("ensemble selection: %v %v", ensemble, sel)
 	}
 	// The best single trial is refitted first, so that a model on all rows
@@ -104,7 +115,6 @@ func (s *search) finish(ctx context.Context, res *Result) error {
 	}
 	// An ensemble whose refit would overrun the budget is chosen again
 	// without its costliest member, a few times at most.
-	excluded := map[int]bool{}
 	for attempt := 0; ; attempt++ {
 		var rest []int
 		costliest := -1
@@ -120,7 +130,7 @@ func (s *search) finish(ctx context.Context, res *Result) error {
 			break
 		}
 		excluded[costliest] = true
-		if attempt == 2 {
+		if attempt == 4 {
 			ensemble = false
 		} else {
 			sel, ensemble = s.selectEnsemble(excluded)
