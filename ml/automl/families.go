@@ -111,12 +111,19 @@ var families = map[string]*family{
 		start: func(p *problem) map[string]string {
 			if p.trainRows > bigRows {
 				// Large data carry deep interactions; big leaves learn
-				// them in few rounds.
-				return map[string]string{"learning_rate": "0.15", "num_leaves": "255", "min_child_samples": "50"}
+				// them in few rounds; a high learning rate because the
+				// time limit, not early stopping, usually ends the fit.
+				return map[string]string{"learning_rate": "0.25", "num_leaves": "255", "min_child_samples": "50"}
 			}
 			return map[string]string{"learning_rate": "0.1", "num_leaves": "31", "min_child_samples": "20"}
 		},
 		portfolio: func(p *problem) []map[string]string {
+			if p.trainRows > bigRows {
+				return []map[string]string{
+					{"learning_rate": "0.3", "num_leaves": "127", "min_child_samples": "100", "colsample_bytree": "0.8"},
+					{"learning_rate": "0.15", "num_leaves": "511", "min_child_samples": "100"},
+				}
+			}
 			return []map[string]string{
 				{"learning_rate": "0.05", "num_leaves": "127", "min_child_samples": "20", "colsample_bytree": "0.8", "subsample": "0.8"},
 				{"learning_rate": "0.05", "num_leaves": "8", "min_child_samples": "10", "colsample_bytree": "0.7", "reg_lambda": "3"},

@@ -30,8 +30,11 @@ const (
 	// Forests rarely win alone but help ensembles: they get less, and
 	// stop with the trees grown by then.
 	forestShare = 0.15
-	// minTrialTime is the least time worth starting a time-limited trial.
-	minTrialTime = time.Second
+	// minTrialTime and minTrialShare (of the budget) are the least time
+	// worth starting a time-limited trial with: binning and predicting
+	// come on top of the learner's limit.
+	minTrialTime  = time.Second
+	minTrialShare = 0.05
 	// maxRefitShare caps the time kept back for the final refit.
 	maxRefitShare = 0.25
 	// refitGrowth is how much longer a fit on all rows takes than a fit on
@@ -274,7 +277,7 @@ func (s *search) fits(c config) bool {
 		return false
 	}
 	if c.fam.timeLimited() {
-		return left >= minTrialTime
+		return left >= max(minTrialTime, time.Duration(float64(s.cfg.Budget)*minTrialShare))
 	}
 	est := s.estimate(c)
 	return est <= left.Seconds()
