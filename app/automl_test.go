@@ -259,3 +259,53 @@ func TestAutoMLBadRequests(t *testing.T) {
 		t.Errorf("bad requests left experiments: %+v", exps)
 	}
 }
+
+func TestLeaderboardRowJSON(t *testing.T) {
+	row := LeaderboardRow{Rank: 0, RunID: 3, Trial: 2, Algorithm: "gbdt", Params: map[string]string{"num_leaves": "31"},
+		Score: math.NaN(), ScoreStd: math.Inf(1), Status: "failed", Note: "boom"}
+	b, err := json.Marshal(row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"score":null`) || !strings.Contains(string(b), `"score_std":null`) {
+		t.Errorf("a failed trial's scores are not null: %s", b)
+	}
+	var back LeaderboardRow
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(back.Score) || !math.IsNaN(back.ScoreStd) || back.Algorithm != "gbdt" || back.Params["num_leaves"] != "31" {
+		t.Errorf("round trip: %+v", back)
+	}
+	res, err := json.Marshal(AutoMLResult{Score: math.NaN()})
+	if err != nil || !strings.Contains(string(res), `"score":null`) {
+		t.Errorf("result without a score: %s, %v", res, err)
+	}
+}
+
+// FuzzLeaderboardRowJSON: whatever decodes encodes and decodes again to the
+// same row (scores that are not finite become null, hence NaN).
+func FuzzLeaderboardRowJSON(f *testing.F) {
+	f.Add(`{"rank":1,"run_id":4,"trial":0,"algorithm":"linear","params":{"l2":"1"},"score":0.93,"score_std":null,"status":"succeeded"}`)
+	f.Add(`{"score":null}`)
+	f.Add(`{"score":1e308,"trial":-1,"note":"ensemble of 3"}`)
+	f.Add(`[]`)
+	f.Fuzz(func(t *testing.T, s string) {
+		var row LeaderboardRow
+		if json.Unmarshal([]byte(s), &row) != nil {
+			return
+		}
+		b, err := json.Marshal(row)
+		if err != nil {
+			t.Fatalf("%q decoded to %+v, which does not encode: %v", s, row, err)
+		}
+		var again LeaderboardRow
+		if err := json.Unmarshal(b, &again); err != nil {
+			t.Fatalf("%s does not decode: %v", b, err)
+		}
+		b2, _ := json.Marshal(again)
+		if string(b) != string(b2) {
+			t.Fatalf("not stable: %s then %s", b, b2)
+		}
+	})
+}
