@@ -29,11 +29,17 @@ func TestAutoMLRecordsEveryTrialAndRegistersTheBest(t *testing.T) {
 	s := emptyStudio(t)
 	ctx := context.Background()
 	var events []AutoMLEvent
-	var fractions []float64
+	var fractions []Progress
 	res, err := s.AutoML(ctx, AutoMLOptions{Data: irisTrain, Target: "species", Trials: 5, Seed: 3,
 		Families: []string{"linear", "gbdt", "knn"}},
-		func(p Progress) { fractions = append(fractions, p.Fraction) },
-		func(ev AutoMLEvent) { events = append(events, ev) })
+		func(p Progress) { fractions = append(fractions, p) },
+		func(ev AutoMLEvent) {
+			events = append(events, ev)
+			// A reader of the workspace sees the trial as soon as it is reported.
+			if board, err := s.Leaderboard(ctx, ev.ExperimentID); err != nil || len(board) != ev.Done {
+				t.Errorf("after trial %d the workspace shows %d trials (%v)", ev.Row.Trial, len(board), err)
+			}
+		})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +58,16 @@ func TestAutoMLRecordsEveryTrialAndRegistersTheBest(t *testing.T) {
 				t.Errorf("event %d: leaderboard not best first: %v before %v", i, a, b)
 			}
 		}
+	}
+	// Progress goes forward within each job (the import's, then the search's).
+	for i := 1; i < len(fractions); i++ {
+		a, b := fractions[i-1], fractions[i]
+		if a.JobID == b.JobID && b.Fraction < a.Fraction && b.Fraction >= 0 {
+			t.Errorf("job %d: progress went back from %v (%s) to %v (%s)", a.JobID, a.Fraction, a.Stage, b.Fraction, b.Stage)
+		}
+	}
+	if last := fractions[len(fractions)-1]; last.JobID != res.JobID || last.Fraction < 0.99 {
+		t.Errorf("last progress %+v", last)
 	}
 	if res.Task != "multiclass" || res.Metric != "accuracy" || res.Model.Ref != "train-automl@1" || res.Score < 0.9 {
 		t.Errorf("result: %+v", res)
