@@ -54,6 +54,9 @@ type family struct {
 	usable func(p *problem) bool
 	// earlyStop: the learner uses Options.Valid for early stopping.
 	earlyStop bool
+	// relCost is the family's default cost relative to linear's, a prior
+	// used before the family has been measured.
+	relCost float64
 }
 
 type prepKind int
@@ -97,7 +100,7 @@ func gbdtRounds(p *problem) int {
 
 var families = map[string]*family{
 	"gbdt": {
-		name: "gbdt", algorithm: "gbdt", spec: gbdt.Spec, prep: treePrep, earlyStop: true,
+		name: "gbdt", algorithm: "gbdt", spec: gbdt.Spec, prep: treePrep, earlyStop: true, relCost: 2,
 		fixed: func(p *problem) map[string]string {
 			return map[string]string{"n_estimators": strconv.Itoa(gbdtRounds(p)), "early_stopping_rounds": "30"}
 		},
@@ -132,7 +135,7 @@ var families = map[string]*family{
 		usable: always,
 	},
 	"forest": {
-		name: "forest", algorithm: "forest", spec: forest.Spec, prep: treePrep,
+		name: "forest", algorithm: "forest", spec: forest.Spec, prep: treePrep, relCost: 4,
 		fixed: func(*problem) map[string]string { return map[string]string{} },
 		start: func(p *problem) map[string]string {
 			return map[string]string{"n_estimators": strconv.Itoa(forestTrees(p)), "max_features": "auto", "min_samples_leaf": "1"}
@@ -152,7 +155,7 @@ var families = map[string]*family{
 		usable: always,
 	},
 	"extratrees": {
-		name: "extratrees", algorithm: "forest", spec: forest.Spec, prep: treePrep,
+		name: "extratrees", algorithm: "forest", spec: forest.Spec, prep: treePrep, relCost: 3,
 		fixed: func(*problem) map[string]string { return map[string]string{"extra_trees": "true"} },
 		start: func(p *problem) map[string]string {
 			return map[string]string{"n_estimators": strconv.Itoa(forestTrees(p)), "max_features": "auto", "min_samples_leaf": "1"}
@@ -168,7 +171,7 @@ var families = map[string]*family{
 		usable: always,
 	},
 	"linear": {
-		name: "linear", algorithm: "linear", spec: linear.Spec, prep: linearPrep,
+		name: "linear", algorithm: "linear", spec: linear.Spec, prep: linearPrep, relCost: 1,
 		fixed: func(*problem) map[string]string { return map[string]string{} },
 		start: func(p *problem) map[string]string {
 			if p.classes == 0 {
@@ -192,7 +195,7 @@ var families = map[string]*family{
 		usable: always,
 	},
 	"knn": {
-		name: "knn", algorithm: "knn", spec: knn.Spec, prep: linearPrep,
+		name: "knn", algorithm: "knn", spec: knn.Spec, prep: linearPrep, relCost: 1,
 		fixed: func(*problem) map[string]string { return map[string]string{} },
 		start: func(*problem) map[string]string {
 			return map[string]string{"n_neighbors": "5", "weights": "uniform"}
@@ -213,7 +216,7 @@ var families = map[string]*family{
 		},
 	},
 	"bayes": {
-		name: "bayes", algorithm: "bayes", spec: bayes.Spec, prep: linearPrep,
+		name: "bayes", algorithm: "bayes", spec: bayes.Spec, prep: linearPrep, relCost: 0.2,
 		fixed: func(*problem) map[string]string { return map[string]string{} },
 		start: func(p *problem) map[string]string {
 			if p.textOnly() {
@@ -237,7 +240,7 @@ var families = map[string]*family{
 		usable: func(p *problem) bool { return p.classes > 0 },
 	},
 	"nn": {
-		name: "nn", algorithm: "nn", spec: nn.Spec, prep: linearPrep, earlyStop: true,
+		name: "nn", algorithm: "nn", spec: nn.Spec, prep: linearPrep, earlyStop: true, relCost: 6,
 		fixed: func(p *problem) map[string]string {
 			return map[string]string{"epochs": strconv.Itoa(nnEpochs(p)), "early_stopping_rounds": "10",
 				"batch_size": strconv.Itoa(nnBatch(p))}

@@ -246,11 +246,14 @@ func (s *search) fits(c config) bool {
 }
 
 // estimate is the expected seconds of a trial, from the most seconds per
-// unit of cost measured in the family; for a family not measured yet, twice
-// the longest trial so far (0 before the first).
+// unit of cost measured in the family; for a family not measured yet, its
+// prior cost relative to linear's (or twice the longest trial so far).
 func (s *search) estimate(c config) float64 {
 	if spc, ok := s.secPerCost[c.fam.name]; ok {
 		return spc * c.fam.cost(s.p, c.values)
+	}
+	if spc, ok := s.secPerCost["linear"]; ok {
+		return spc * c.fam.relCost
 	}
 	longest := 0.0
 	for _, t := range s.trials {

@@ -137,6 +137,9 @@ type trainer struct {
 	classes int
 	threads int
 	y, w    []float64
+	// inSample marks the rows of a subsampled round (reused; all false
+	// between trees).
+	inSample []bool
 
 	offs  []int // histogram offset of each feature
 	nbins int
