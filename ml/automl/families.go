@@ -87,6 +87,10 @@ func fval(v map[string]string, name string, def float64) float64 {
 
 func always(*problem) bool { return true }
 
+// bigRows is where data count as large: big-leaf boosting first, fewer
+// trees in forests, no MLP.
+const bigRows = 100_000
+
 // gbdtRounds caps boosting rounds by data size: early stopping ends most
 // trials well before.
 func gbdtRounds(p *problem) int {
@@ -105,6 +109,11 @@ var families = map[string]*family{
 			return map[string]string{"n_estimators": strconv.Itoa(gbdtRounds(p)), "early_stopping_rounds": "30"}
 		},
 		start: func(p *problem) map[string]string {
+			if p.trainRows > bigRows {
+				// Large data carry deep interactions; big leaves learn
+				// them in few rounds.
+				return map[string]string{"learning_rate": "0.15", "num_leaves": "255", "min_child_samples": "50"}
+			}
 			return map[string]string{"learning_rate": "0.1", "num_leaves": "31", "min_child_samples": "20"}
 		},
 		portfolio: func(p *problem) []map[string]string {
@@ -346,7 +355,13 @@ func (c config) key() string {
 	slices.Sort(names)
 	s := c.fam.name
 	for _, k := range names {
-		s += ";" + k + "=" + c.values[k]
+		if k != "time_limit" {
+			s += ";" + k + "=" + c.values[k]
+		}
 	}
 	return s
 }
+
+// timeLimited says whether the family's learner takes a time_limit and
+// returns the model grown so far at it.
+func (f *family) timeLimited() bool { return f.spec.Name == "gbdt" || f.spec.Name == "forest" }

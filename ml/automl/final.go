@@ -82,6 +82,10 @@ func (s *search) finish(ctx context.Context, res *Result) error {
 	// The best single trial is refitted first, so that a model on all rows
 	// exists whatever happens to the ensemble's other members.
 	bt := s.trials[s.best]
+	if res.Best != nil && !s.fitsRefit([]int{s.best}) {
+		res.Notes = append(res.Notes, fmt.Sprintf("no time left to refit on all rows: the model is the best trial's, trained on %d rows", s.p.trainRows))
+		return nil
+	}
 	single, err := s.refit(rctx, bt, preps)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -186,6 +190,11 @@ func (s *search) refit(ctx context.Context, t Trial, preps map[prepKind]*fullPre
 	values := t.Params
 	if t.RefitParams != nil {
 		values = t.RefitParams
+	}
+	if d, ok := ctx.Deadline(); ok && fam.timeLimited() {
+		// A refit that cannot finish in time still gives a model.
+		values = copyMap(values)
+		values["time_limit"] = strconv.FormatFloat(max(0.9*time.Until(d).Seconds(), 0.05), 'f', 2, 64)
 	}
 	learner, err := fam.spec.New(values)
 	if err != nil {

@@ -38,3 +38,23 @@ func TestSubsampleKeepsFit(t *testing.T) {
 		t.Fatalf("R² with subsample 0.5: %.4f, without: %.4f", half, full)
 	}
 }
+
+func TestTimeLimitKeepsRoundsSoFar(t *testing.T) {
+	n := 500
+	x := make([]float64, n)
+	y := make([]float64, n)
+	for i := range x {
+		x[i] = float64(i)
+		y[i] = float64(i % 7)
+	}
+	d := learn.Dataset{X: &learn.Features{Rows: n, Cols: []learn.Feature{{Name: "x", Num: x}}}, Y: y}
+	p := DefaultParams()
+	p.NEstimators, p.TimeLimit = 1000, 1e-9
+	m := mustFit(t, context.Background(), p, d, learn.Options{Seed: 1})
+	if len(m.Trees) != 1 {
+		t.Fatalf("%d trees after a time limit of 1ns: want the first round only", len(m.Trees))
+	}
+	if _, err := New(Params{NEstimators: 1, LearningRate: 0.1, NumLeaves: 2, MaxBin: 2, MinChildSamples: 1, Subsample: 1, ColsampleByTree: 1, TimeLimit: -1}); err == nil {
+		t.Fatal("a negative time limit was accepted")
+	}
+}
