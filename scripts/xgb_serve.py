@@ -14,6 +14,7 @@ import json
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import numpy as np
 import pandas as pd
 import xgboost as xgb
 
@@ -30,10 +31,10 @@ def main():
     levels = {c: sorted(df[c].dropna().unique()) for c in cats}
     for c in cats:
         df[c] = pd.Categorical(df[c], categories=levels[c])
-    clf = xgb.XGBClassifier(tree_method="hist", grow_policy="lossguide", max_leaves=31, max_depth=0,
-                            max_bin=255, learning_rate=0.1, n_estimators=100, n_jobs=1,
-                            enable_categorical=True, max_cat_to_onehot=1)
-    clf.fit(df, y)
+    params = {"objective": "binary:logistic", "tree_method": "hist", "grow_policy": "lossguide",
+              "max_leaves": 31, "max_depth": 0, "max_bin": 255, "eta": 0.1, "nthread": 1,
+              "max_cat_to_onehot": 1}
+    booster = xgb.train(params, xgb.DMatrix(df, label=y, enable_categorical=True), num_boost_round=100)
     columns = list(df.columns)
 
     class Handler(BaseHTTPRequestHandler):
@@ -49,7 +50,8 @@ def main():
             x = pd.DataFrame({c: row[c] for c in columns})
             for c in cats:
                 x[c] = pd.Categorical(x[c], categories=levels[c])
-            p = clf.predict_proba(x)
+            p1 = booster.predict(xgb.DMatrix(x, enable_categorical=True))
+            p = np.column_stack([1 - p1, p1])
             labels = [classes[i] for i in p.argmax(axis=1)]
             body = json.dumps({"model_name": "a", "outputs": [
                 {"name": "label", "datatype": "BYTES", "shape": [len(labels)], "data": labels},
