@@ -38,8 +38,8 @@ type dataScreen struct {
 	pages  map[int]*data.Frame
 	asked  map[int]bool
 	// fit is how many characters of each column's cells fit its width.
-	fit []int
-	epoch  int // bumped when the dataset changes, so late page loads are dropped
+	fit   []int
+	epoch int // bumped when the dataset changes, so late page loads are dropped
 }
 
 var columnHeaders = []string{"Column", "Type", "Role", "Missing", "Distinct", "Summary", "Note"}
