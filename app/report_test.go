@@ -167,6 +167,17 @@ func TestModelReport(t *testing.T) {
 		if _, err := s.ModelReport(cctx, "bin", nil); err == nil {
 			t.Errorf("cancelled context: no error")
 		}
+		// The dataset a model was trained on is gone: the error says so.
+		reg, err := s.Model(ctx, "reg")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DeleteDataset(ctx, reg.DatasetRef); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ModelReport(ctx, "reg", nil); err == nil || !strings.Contains(err.Error(), reg.DatasetRef) {
+			t.Errorf("report with its dataset deleted: %v", err)
+		}
 	})
 }
 
