@@ -403,7 +403,16 @@ func (m *modelsScreen) fillCard(mi app.ModelInfo) {
 	add("Stage", mi.Stage)
 	add("Algorithm", mi.Algorithm)
 	add("Task", mi.Task)
-	add("Dataset", str("dataset"))
+	if ref := cardString(card, "dataset"); ref != "" {
+		used["dataset"] = true
+		open := widget.NewButtonWithIcon(ref, theme.NavigateNextIcon(), func() { m.shell.openDataset(ref) })
+		open.Importance = widget.LowImportance
+		open.IconPlacement = widget.ButtonIconTrailingText
+		rows = append(rows, widget.NewLabelWithStyle("Dataset", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}),
+			container.NewHBox(open))
+	} else {
+		add("Dataset", str("dataset"))
+	}
 	add("Dataset SHA-256", str("dataset_sha256"))
 	add("Target", str("target"))
 	if classes, ok := card["classes"].([]any); ok && len(classes) > 0 {
@@ -895,6 +904,11 @@ func (m *modelsScreen) predictTo(ref, in, out string) {
 			dialog.ShowInformation("Predictions saved", msg, m.shell.win)
 		})
 	})
+}
+
+func cardString(card map[string]any, key string) string {
+	s, _ := card[key].(string)
+	return s
 }
 
 func orDash(s string) string {

@@ -115,6 +115,12 @@ func TestModelsScreenBinary(t *testing.T) {
 		}
 		return true
 	})
+
+	// The card's dataset opens it on the Data screen.
+	dataset := res.Model.DatasetRef
+	onUI(func() { m.tabs.SelectIndex(2) })
+	onUI(func() { tapButton(t, m.card, dataset) })
+	eventually(t, dataset+" on the Data screen", func() bool { return s.data.detail != nil && s.data.detail.Ref == dataset })
 	_ = w
 }
 
