@@ -4,7 +4,7 @@
 GO ?= go
 BIN := ./modelsmith
 
-.PHONY: run test build setup bench bench-automl screenshot clean
+.PHONY: run test build setup bench bench-serve bench-automl screenshot clean
 
 run: setup build
 	$(BIN)
@@ -27,6 +27,11 @@ bench: setup
 	python3 scripts/pandas_read.py ../shared/datasets/flights_delay/train.csv.gz
 	scripts/bench_flights.sh
 	scripts/bench_automl.sh
+	scripts/bench_serve.sh
+
+# Only the serving load test: wrk -t2 -c16 -d20s, twice, against /v2/models/a/infer.
+bench-serve: setup
+	scripts/bench_serve.sh
 
 # Only the AutoML comparison (BENCH_TIME=60s, BENCH_ONLY="iris adult" to choose).
 bench-automl: setup

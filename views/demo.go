@@ -21,7 +21,13 @@ type demoStep struct {
 	name    string
 	prepare func(s *Shell)
 	settle  time.Duration
+	// until, if set, is polled on the UI goroutine after settling until it
+	// holds (at most demoWait).
+	until func(s *Shell) bool
 }
+
+// demoWait bounds a step's wait for its until condition.
+const demoWait = 90 * time.Second
 
 // runDemo drives the app through every screen, saving a PNG of each in light
 // and dark theme to dir, then quits. It runs on its own goroutine.
@@ -45,8 +51,22 @@ func (d *desktop) runDemo(dir string) {
 		// Through the Settings control, as a user would: it saves the choice too.
 		fyne.DoAndWait(func() { shell.settings.setTheme(variant); shell.settings.chooseTheme(shell.settings.themes.Selected) })
 		for _, st := range steps {
-			fyne.DoAndWait(func() { st.prepare(shell) })
+			fyne.DoAndWait(func() {
+				// Dialogs of the step before would cover this one.
+				for _, o := range d.win.Canvas().Overlays().List() {
+					d.win.Canvas().Overlays().Remove(o)
+				}
+				st.prepare(shell)
+			})
 			time.Sleep(st.settle)
+			for deadline := time.Now().Add(demoWait); st.until != nil && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+				ok := false
+				fyne.DoAndWait(func() { ok = st.until(shell) })
+				if ok {
+					time.Sleep(600 * time.Millisecond) // let charts redraw
+					break
+				}
+			}
 			name := filepath.Join(dir, st.name+"-"+variant+".png")
 			if err := d.capture(name); err != nil {
 				fail(err)
@@ -62,16 +82,24 @@ func (d *desktop) runDemo(dir string) {
 	post(d.quit)
 }
 
-// demoSteps shows every registered screen in turn, some in several states.
+// demoSteps shows every registered screen in turn, some in several states:
+// the Train forms, a search while it runs and after it finished.
 func demoSteps(s *Shell) []demoStep {
+	searchDone := func(s *Shell) bool {
+		return s.runs.live != nil && s.runs.liveDone() && !s.task.busy() && len(s.runs.rows) > 0
+	}
 	scripted := map[string][]demoStep{
 		"Data": {{name: "data", settle: 1500 * time.Millisecond, prepare: func(s *Shell) {
 			s.openDataset("adult@1")
 		}}},
 		"Train": {
-			{name: "train", settle: 1200 * time.Millisecond, prepare: func(s *Shell) {
+			{name: "train-automl", settle: 1200 * time.Millisecond, prepare: func(s *Shell) {
 				s.showNamed("Train")
 				s.train.selectRef("adult@1")
+				s.train.tabs.SelectIndex(0)
+			}},
+			{name: "train-custom", settle: 800 * time.Millisecond, prepare: func(s *Shell) {
+				s.train.tabs.SelectIndex(1)
 				s.train.custom.algo.SetSelected("gbdt")
 			}},
 			{name: "train-nn", settle: 800 * time.Millisecond, prepare: func(s *Shell) {
@@ -80,6 +108,18 @@ func demoSteps(s *Shell) []demoStep {
 				s.train.custom.layers.changed()
 			}},
 		},
+		"Runs": {
+			{name: "runs-live", settle: 9 * time.Second, prepare: func(s *Shell) {
+				s.startAutoML(app.AutoMLOptions{Data: "adult@1", Target: "income", Budget: 25 * time.Second, Seed: 1,
+					Families: []string{"linear", "gbdt", "forest", "bayes"}})
+			}},
+			{name: "runs-done", settle: time.Second, until: searchDone, prepare: func(s *Shell) {}},
+		},
+		"Models": {{name: "models", settle: 8 * time.Second, prepare: func(s *Shell) {
+			if s.runs.modelRef == "" || !s.openModel(s.runs.modelRef) {
+				s.showNamed("Models")
+			}
+		}}},
 	}
 	var steps []demoStep
 	for _, sc := range s.screens {
@@ -88,7 +128,7 @@ func demoSteps(s *Shell) []demoStep {
 			continue
 		}
 		title := sc.title
-		steps = append(steps, demoStep{name: strings.ToLower(title), settle: 1500 * time.Millisecond,
+		steps = append(steps, demoStep{name: strings.ToLower(title), settle: 2 * time.Second,
 			prepare: func(s *Shell) { s.showNamed(title) }})
 	}
 	return steps

@@ -85,7 +85,7 @@ func newHomeScreen(s *Shell) *homeScreen {
 		func() fyne.CanvasObject { return twoLineItem(theme.ComputerIcon()) },
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			m := h.models[id]
-			setTwoLineItem(o, m.Ref, modelSummary(m))
+			setTwoLineItem(o, m.Ref, recentModelSummary(m))
 		},
 	)
 	h.modelList.OnSelected = func(id widget.ListItemID) {
@@ -228,14 +228,8 @@ func runSummary(r app.RunInfo) string {
 	return fmt.Sprintf("%s · predicts %s · %.1f s", s, r.Target, r.FitSeconds)
 }
 
-func modelSummary(m app.ModelInfo) string {
-	s := m.Algorithm + " · " + m.Task
-	if metric, ok := m.Card["metric"].(string); ok {
-		if v, ok := m.Metrics[metric]; ok {
-			s += fmt.Sprintf(" · %s %s", metric, app.FormatNumber(v))
-		}
-	}
-	return s + " · " + m.CreatedAt.Local().Format(time.DateTime)
+func recentModelSummary(m app.ModelInfo) string {
+	return modelSummary(m) + " · " + m.CreatedAt.Local().Format(time.DateTime)
 }
 
 // groupDigits writes 800000 as "800,000".

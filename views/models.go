@@ -911,6 +911,16 @@ func cardString(card map[string]any, key string) string {
 	return s
 }
 
+// modelSummary is the second line of a model in the list.
+func modelSummary(mi app.ModelInfo) string {
+	s := mi.Algorithm + " · " + mi.Task
+	metric, _ := mi.Card["metric"].(string)
+	if v, ok := mi.Metrics[metric]; ok {
+		s += fmt.Sprintf(" · %s %.4f", app.MetricLabel(metric, mi.Task), v)
+	}
+	return s
+}
+
 func orDash(s string) string {
 	if s == "" {
 		return "—"

@@ -89,7 +89,7 @@ type runsScreen struct {
 	refresh    *coalescer
 }
 
-var boardHeaders = []string{"Rank", "Algorithm", "CV score", "± std", "Fit time", "Predict µs/row", "CPU s", "Status", "Note"}
+var boardHeaders = []string{"Rank", "Algorithm", "CV score", "± std", "Fit time", "Predict µs", "CPU s", "Status", "Note"}
 
 func newRunsScreen(s *Shell) *runsScreen {
 	r := &runsScreen{shell: s, rowSel: -1}
@@ -117,11 +117,12 @@ func newRunsScreen(s *Shell) *runsScreen {
 	r.open = widget.NewButtonWithIcon("Open model", theme.NavigateNextIcon(), func() { s.openModel(r.modelRef) })
 	r.open.Hide()
 
-	r.board = newRecordTable(boardHeaders, []float32{60, 110, 100, 80, 90, 120, 70, 100, 260},
+	r.board = newRecordTable(boardHeaders, []float32{54, 96, 84, 72, 76, 90, 60, 96, 240},
 		func() int { return len(r.rows) }, r.boardText)
 	r.board.OnSelected = func(id widget.TableCellID) {
 		if id.Row >= 0 && id.Row < len(r.rows) {
 			r.rowSel = id.Row
+			r.curveChart.Update() // its title names the row
 			r.loadCurves(r.rows[id.Row].RunID)
 		}
 	}
@@ -192,18 +193,25 @@ func (r *runsScreen) reload(id int64) {
 			}
 			for i, e := range list {
 				if e.ID == want {
-					r.expList.Select(i)
-					if r.selected == e.ID {
-						r.show(e) // the list's selection did not change: refresh it
-					}
+					r.selectRow(i)
 					return
 				}
 			}
 			if want == 0 && r.live == nil && len(list) > 0 {
-				r.expList.Select(0)
+				r.selectRow(0)
 			}
 		})
 	})
+}
+
+// selectRow highlights experiment i of the list and shows it (again, if it
+// was shown: its state may have changed).
+func (r *runsScreen) selectRow(i int) {
+	handler := r.expList.OnSelected
+	r.expList.OnSelected = nil
+	r.expList.Select(i)
+	r.expList.OnSelected = handler
+	r.show(r.exps[i])
 }
 
 // show loads experiment e into the right-hand side.
@@ -364,6 +372,15 @@ func (r *runsScreen) drawBest(p charts.Palette, w, h int) image.Image {
 		s.X = append(s.X, pt[0])
 		s.Y = append(s.Y, pt[1])
 	}
+	// The best so far holds until now (live) or past the last trial, so
+	// that even one point draws as a line.
+	if n := len(s.X); n > 0 {
+		end := s.X[n-1] + 1
+		if r.isLive() {
+			end = max(time.Since(r.live.started).Seconds(), s.X[n-1])
+		}
+		s.X, s.Y = append(s.X, end), append(s.Y, s.Y[n-1])
+	}
 	x := "trial"
 	if r.bestByX == "seconds" {
 		x = "seconds"
@@ -382,7 +399,7 @@ func (r *runsScreen) drawCurves(p charts.Palette, w, h int) image.Image {
 		title += " · " + r.rows[r.rowSel].Algorithm
 	}
 	if len(series) == 0 && r.curveRun != 0 {
-		title += " (none recorded: this learner has no steps)"
+		title += " (none recorded for this run)"
 	}
 	return charts.Render(charts.Spec{Title: title, XLabel: "step", YLabel: "loss", Series: series}, p, w, h)
 }
@@ -503,25 +520,33 @@ func (r *runsScreen) showLive() {
 		timing += " of " + roundDuration(budget) + " · about " + roundDuration(max(budget-elapsed, 0)) + " left"
 	}
 	if has {
-		timing += fmt.Sprintf(" · %d trials", ev.Done)
+		timing += fmt.Sprintf(" · %d", ev.Done)
 		if ev.Planned > 0 {
 			timing += fmt.Sprintf(" of %d", ev.Planned)
 		}
+		timing += plural(max(ev.Done, ev.Planned), " trial", " trials")
 	} else if msg != "" {
 		timing += " · " + msg
 	}
 	r.timing.SetText(timing)
+	r.bestChart.Update() // its line runs on to now
 	if has {
 		r.metric, r.greater = ev.Metric, ev.Greater
 		title := fmt.Sprintf("#%d AutoML · %s → %s · %s", ev.ExperimentID, l.opts.Data, l.opts.Target, ev.Metric)
 		r.title.SetText(title)
 		r.setRows(ev.Leaderboard)
 		r.best, r.bestByX = best, "seconds"
-		r.bestChart.Update()
 		if r.rowSel < 0 && len(r.rows) > 0 {
 			r.selectFirstRow()
 		}
 	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func roundDuration(d time.Duration) string {

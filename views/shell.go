@@ -83,6 +83,10 @@ func NewShell(studio *app.Studio, win fyne.Window, switchWorkspace func(create b
 	s.add(&screen{title: "Data", icon: theme.StorageIcon(), view: s.data.view, onShow: s.data.onShow, selectRef: s.data.selectRef})
 	s.add(&screen{title: "Train", icon: theme.MediaPlayIcon(), view: s.train.view, onShow: s.train.onShow, selectRef: s.train.selectRef})
 	s.add(&screen{title: "Runs", icon: theme.ListIcon(), view: s.runs.view, onShow: s.runs.onShow, selectRef: s.runs.selectRef})
+	models := newModelsScreen(s)
+	s.add(&screen{title: "Models", icon: theme.ComputerIcon(), view: models.view, onShow: models.onShow, selectRef: models.selectRef})
+	deploy := newDeployScreen(s) // views/deploy.go
+	s.add(&screen{title: "Deploy", icon: theme.UploadIcon(), view: deploy.view, onShow: deploy.onShow, selectRef: deploy.selectRef})
 	s.add(&screen{title: "Jobs", icon: theme.HistoryIcon(), view: s.jobs.view, onShow: s.jobs.reload})
 	s.add(&screen{title: "Settings", icon: theme.SettingsIcon(), view: s.settings.view, onShow: s.settings.onShow})
 	s.content = container.NewStack()

@@ -45,7 +45,7 @@ type predictionLog struct {
 type liveStats struct {
 	logged  int64
 	pending int
-	recent  []RecentRequest // ring, newest at recentAt-1
+	recent  []entry // ring, newest at at-1
 	at      int
 	lat     []latSample // ring of the last latencies
 	latAt   int
@@ -188,8 +188,25 @@ func isJSONNumber(s string) bool {
 }
 
 func (st *liveStats) note(e entry) {
-	ms := float64(e.latency.Microseconds()) / 1000
-	r := RecentRequest{At: e.at, ID: e.id, Model: e.ep.spec.Name, Version: e.v.Version, Rows: e.n, LatencyMS: ms}
+	if len(st.recent) < keepRecent {
+		st.recent = append(st.recent, e)
+	} else {
+		st.recent[st.at%keepRecent] = e
+	}
+	st.at++
+	s := latSample{at: e.at, ms: float64(e.latency.Microseconds()) / 1000}
+	if len(st.lat) < keepLatency {
+		st.lat = append(st.lat, s)
+	} else {
+		st.lat[st.latAt%keepLatency] = s
+	}
+	st.latAt++
+}
+
+// recentRequest formats an entry for the live view (only when asked).
+func recentRequest(e entry) RecentRequest {
+	r := RecentRequest{At: e.at, ID: e.id, Model: e.ep.spec.Name, Version: e.v.Version, Rows: e.n,
+		LatencyMS: float64(e.latency.Microseconds()) / 1000}
 	if e.n > 0 {
 		cols := len(e.v.Pipe.Inputs)
 		r.Output = string(e.v.appendOutputs(nil, e.out[:e.v.k]))
@@ -202,19 +219,7 @@ func (st *liveStats) note(e entry) {
 			r.Input = string(append(in, '}'))
 		}
 	}
-	if len(st.recent) < keepRecent {
-		st.recent = append(st.recent, r)
-	} else {
-		st.recent[st.at%keepRecent] = r
-	}
-	st.at++
-	s := latSample{at: e.at, ms: ms}
-	if len(st.lat) < keepLatency {
-		st.lat = append(st.lat, s)
-	} else {
-		st.lat[st.latAt%keepLatency] = s
-	}
-	st.latAt++
+	return r
 }
 
 // RecentRequest is one logged request, for the live view.
@@ -270,7 +275,7 @@ func (s *Server) Stats(window time.Duration) Stats {
 	}
 	if n := len(l.stats.recent); n > 0 {
 		for i := range n {
-			st.Recent = append(st.Recent, l.stats.recent[((l.stats.at-1-i)%n+n)%n])
+			st.Recent = append(st.Recent, recentRequest(l.stats.recent[((l.stats.at-1-i)%n+n)%n]))
 		}
 	}
 	l.mu.Unlock()

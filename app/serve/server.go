@@ -234,6 +234,10 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // URL is the server's base URL.
 func (s *Server) URL() string { return "http://" + s.Addr() }
 
+// Handler is the server's HTTP handler (token check included), for
+// embedding it in another server and for benchmarks.
+func (s *Server) Handler() http.Handler { return s.http.Handler }
+
 // Names are the names the models are served under.
 func (s *Server) Names() []string { return append([]string(nil), s.names...) }
 

@@ -332,3 +332,58 @@ func TestAliasSwitchUnderLoad(t *testing.T) {
 }
 
 var _ = serve.HashToken
+
+// BenchmarkInferOneRow is the handler's cost for one adult row (the load
+// test's request), without the network: decode, score, answer, log.
+func BenchmarkInferOneRow(b *testing.B) {
+	s, err := app.Open(context.Background(), app.Options{Path: filepath.Join(b.TempDir(), "w.modelsmith")}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Train(context.Background(), app.TrainOptions{Data: "adult", Target: "income", Algorithm: "gbdt", Name: "a",
+		Seed: 1, Holdout: 0.1, Params: map[string]string{}}, nil); err != nil {
+		b.Fatal(err)
+	}
+	srv, err := s.Serve(context.Background(), app.ServeOptions{Addr: "127.0.0.1:0", Models: []string{"a"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Stop(context.Background())
+	h := srv.Handler()
+	b.ReportAllocs()
+	for b.Loop() {
+		req, _ := http.NewRequest("POST", "/v2/models/a/infer", strings.NewReader(adultRow))
+		req.ContentLength = int64(len(adultRow))
+		w := &discard{h: http.Header{}}
+		h.ServeHTTP(w, req)
+		if w.code != 0 && w.code != 200 {
+			b.Fatalf("status %d", w.code)
+		}
+	}
+}
+
+type discard struct {
+	h    http.Header
+	code int
+}
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discard) WriteHeader(code int)        { d.code = code }
+
+const adultRow = `{"inputs":[
+{"name":"age","datatype":"INT64","shape":[1],"data":[39]},
+{"name":"workclass","datatype":"BYTES","shape":[1],"data":["State-gov"]},
+{"name":"fnlwgt","datatype":"INT64","shape":[1],"data":[77516]},
+{"name":"education","datatype":"BYTES","shape":[1],"data":["Bachelors"]},
+{"name":"education_num","datatype":"INT64","shape":[1],"data":[13]},
+{"name":"marital_status","datatype":"BYTES","shape":[1],"data":["Never-married"]},
+{"name":"occupation","datatype":"BYTES","shape":[1],"data":["Adm-clerical"]},
+{"name":"relationship","datatype":"BYTES","shape":[1],"data":["Not-in-family"]},
+{"name":"race","datatype":"BYTES","shape":[1],"data":["White"]},
+{"name":"sex","datatype":"BYTES","shape":[1],"data":["Male"]},
+{"name":"capital_gain","datatype":"INT64","shape":[1],"data":[2174]},
+{"name":"capital_loss","datatype":"INT64","shape":[1],"data":[0]},
+{"name":"hours_per_week","datatype":"INT64","shape":[1],"data":[40]},
+{"name":"native_country","datatype":"BYTES","shape":[1],"data":["United-States"]}]}`

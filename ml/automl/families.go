@@ -16,7 +16,7 @@ import (
 )
 
 // Families lists the family names AutoML searches, cheapest first.
-var Families = []string{"linear", "gbdt", "forest", "extratrees", "bayes", "knn", "nn"}
+var Families = []string{"linear", "bayes", "gbdt", "extratrees", "forest", "knn", "nn"}
 
 // dim is one searched hyperparameter: a number in [Lo, Hi] (on a log scale
 // when Log), rounded when Int; or, with Choices, one of them.
@@ -63,11 +63,15 @@ const (
 	linearPrep
 )
 
-func (k prepKind) config() prep.Config {
+func (k prepKind) config(p *problem) prep.Config {
 	if k == treePrep {
 		return prep.TreePrep()
 	}
-	return prep.LinearPrep()
+	c := prep.LinearPrep()
+	// learn.Features is dense: keep a text vocabulary within about 3·10⁷
+	// values per copy of the rows.
+	c.TextMaxFeatures = min(max(30_000_000/max(len(p.y), 1), 200), 5000)
+	return c
 }
 
 func fval(v map[string]string, name string, def float64) float64 {
@@ -176,7 +180,7 @@ var families = map[string]*family{
 			if p.classes == 0 {
 				return []map[string]string{{"alpha": "10"}, {"alpha": "0.1"}}
 			}
-			return []map[string]string{{"C": "0.1"}, {"C": "10"}}
+			return []map[string]string{{"C": "10"}, {"C": "0.1"}}
 		},
 		space: func(p *problem) []dim {
 			if p.classes == 0 {
@@ -203,17 +207,30 @@ var families = map[string]*family{
 			}
 		},
 		cost: func(*problem, map[string]string) float64 { return 1 },
-		// Brute-force neighbours cost train × validation rows.
-		usable: func(p *problem) bool { return float64(p.trainRows)*float64(p.validRows) < 2e8 },
+		// Brute-force neighbours cost train × validation rows × features.
+		usable: func(p *problem) bool {
+			return float64(p.trainRows)*float64(p.validRows)*float64(p.width()) < 2e9
+		},
 	},
 	"bayes": {
 		name: "bayes", algorithm: "bayes", spec: bayes.Spec, prep: linearPrep,
-		fixed: func(*problem) map[string]string { return map[string]string{"kind": "gaussian"} },
-		start: func(*problem) map[string]string { return map[string]string{"var_smoothing": "1e-9"} },
-		portfolio: func(*problem) []map[string]string {
-			return []map[string]string{{"var_smoothing": "0.001"}}
+		fixed: func(*problem) map[string]string { return map[string]string{} },
+		start: func(p *problem) map[string]string {
+			if p.textOnly() {
+				return map[string]string{"kind": "multinomial", "alpha": "0.1"}
+			}
+			return map[string]string{"kind": "gaussian", "var_smoothing": "1e-9"}
 		},
-		space: func(*problem) []dim {
+		portfolio: func(p *problem) []map[string]string {
+			if p.textOnly() {
+				return []map[string]string{{"kind": "multinomial", "alpha": "1"}}
+			}
+			return []map[string]string{{"kind": "gaussian", "var_smoothing": "0.001"}}
+		},
+		space: func(p *problem) []dim {
+			if p.textOnly() {
+				return []dim{{Name: "alpha", Lo: 1e-3, Hi: 10, Log: true}}
+			}
 			return []dim{{Name: "var_smoothing", Lo: 1e-12, Hi: 0.1, Log: true}}
 		},
 		cost:   func(*problem, map[string]string) float64 { return 1 },

@@ -73,24 +73,16 @@ func (s *search) finish(ctx context.Context, res *Result) error {
 	}
 	s.splits = nil // the folds' features are not needed any more
 	preps := map[prepKind]*fullPrep{}
+	var sel selection
+	ensemble := false
 	if !s.cfg.NoRefit {
-		if sel, ok := s.selectEnsemble(); ok {
-			if s.fitsRefit(sel.trials) {
-				done, err := s.refitEnsemble(rctx, sel, preps, res)
-				if err != nil && ctx.Err() != nil {
-					return ctx.Err()
-				}
-				if done {
-					return nil
-				}
-				res.Notes = append(res.Notes, fmt.Sprintf("the ensemble could not be refitted (%v): the best single model is used", err))
-			} else {
-				res.Notes = append(res.Notes, fmt.Sprintf("an ensemble of %d trials scored %.4f on validation, but refitting it would overrun the budget: the best single model is used", len(sel.trials), sel.score))
-			}
-		}
+		sel, ensemble = s.selectEnsemble()
+		s.debugf("ensemble selection: %v %v", ensemble, sel)
 	}
+	// The best single trial is refitted first, so that a model on all rows
+	// exists whatever happens to the ensemble's other members.
 	bt := s.trials[s.best]
-	pipe, err := s.refit(rctx, bt, preps)
+	single, err := s.refit(rctx, bt, preps)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -101,8 +93,27 @@ func (s *search) finish(ctx context.Context, res *Result) error {
 		res.Notes = append(res.Notes, fmt.Sprintf("refitting on all rows did not finish (%v): the model is the best trial's, trained on its first fold", err))
 		return nil
 	}
-	pipe.Meta = s.meta(bt, true)
-	res.Best, res.Refitted = pipe, true
+	single.Meta = s.meta(bt, true)
+	res.Best, res.Refitted = single, true
+	if !ensemble {
+		return nil
+	}
+	var rest []int
+	for _, ti := range sel.trials {
+		if ti != s.best {
+			rest = append(rest, ti)
+		}
+	}
+	if !s.fitsRefit(rest) {
+		res.Notes = append(res.Notes, fmt.Sprintf("an ensemble of %d trials scored %.4f on validation, but refitting it would overrun the budget: the best single model is used", len(sel.trials), sel.score))
+		return nil
+	}
+	if err := s.refitEnsemble(rctx, sel, single, preps, res); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		res.Notes = append(res.Notes, fmt.Sprintf("the ensemble could not be refitted (%v): the best single model is used", err))
+	}
 	return nil
 }
 
@@ -116,7 +127,8 @@ func (s *search) fitsRefit(trials []int) bool {
 	for _, i := range trials {
 		est += s.refitSeconds(s.trials[i])
 	}
-	return est <= time.Until(s.end).Seconds()
+	// Timings vary with the machine's load: keep a margin.
+	return 1.5*est <= time.Until(s.end).Seconds()
 }
 
 // refitSeconds estimates a refit on all rows from the trial's fits.
@@ -125,9 +137,9 @@ func (s *search) refitSeconds(t Trial) float64 {
 	return perFold * refitGrowth * float64(len(s.p.y)) / float64(max(s.p.trainRows, 1))
 }
 
-// refitEnsemble refits every member on all rows and makes the ensemble the
-// Result's Best.
-func (s *search) refitEnsemble(ctx context.Context, sel selection, preps map[prepKind]*fullPrep, res *Result) (bool, error) {
+// refitEnsemble refits every member but the best trial (already refitted as
+// single) on all rows and makes the ensemble the Result's Best.
+func (s *search) refitEnsemble(ctx context.Context, sel selection, single *model.Pipeline, preps map[prepKind]*fullPrep, res *Result) error {
 	ens := &model.Pipeline{Inputs: s.p.inputs, Target: s.p.target, Task: s.p.task, Classes: s.p.labels}
 	var members []Member
 	type memberMeta struct {
@@ -139,11 +151,14 @@ func (s *search) refitEnsemble(ctx context.Context, sel selection, preps map[pre
 	var desc []memberMeta
 	for m, ti := range sel.trials {
 		t := s.trials[ti]
-		pipe, err := s.refit(ctx, t, preps)
-		if err != nil {
-			return false, err
+		pipe := single
+		if ti != s.best {
+			var err error
+			if pipe, err = s.refit(ctx, t, preps); err != nil {
+				return err
+			}
+			pipe.Meta = s.meta(t, true)
 		}
-		pipe.Meta = s.meta(t, true)
 		ens.Members = append(ens.Members, model.Member{Weight: sel.weights[m], Pipeline: pipe})
 		members = append(members, Member{Trial: t.Index, Weight: sel.weights[m]})
 		desc = append(desc, memberMeta{t.Index, t.Algorithm, t.Params, sel.weights[m]})
@@ -152,7 +167,7 @@ func (s *search) refitEnsemble(ctx context.Context, sel selection, preps map[pre
 	ens.Meta = map[string]string{"algorithm": "ensemble", "members": string(mj),
 		"seed": strconv.FormatUint(s.cfg.Seed, 10), "refitted": "true", "validation": s.p.validation}
 	res.Best, res.Ensemble, res.Score, res.Refitted = ens, members, sel.score, true
-	return true, nil
+	return nil
 }
 
 // fullPrep is a Prep fitted on all rows with the features it made.
@@ -176,9 +191,11 @@ func (s *search) refit(ctx context.Context, t Trial, preps map[prepKind]*fullPre
 	if err != nil {
 		return nil, err
 	}
+	s.debugf("refit trial %d (%s)", t.Index, t.Algorithm)
+	defer s.debugf("refit trial %d done", t.Index)
 	pp := preps[fam.prep]
 	if pp == nil {
-		pr, X, err := prep.Fit(ctx, s.p.frame, s.p.features, s.p.y, s.p.classes, fam.prep.config(), s.cfg.Seed)
+		pr, X, err := prep.Fit(ctx, s.p.frame, s.p.features, s.p.y, s.p.classes, fam.prep.config(s.p), s.cfg.Seed)
 		if err != nil {
 			return nil, err
 		}

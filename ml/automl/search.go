@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strconv"
 	"time"
@@ -21,7 +22,7 @@ import (
 const (
 	// maxTrialShare caps one trial at this share of the budget: a trial
 	// that would take longer is stopped (pruned) so the search can go on.
-	maxTrialShare = 0.4
+	maxTrialShare = 0.25
 	// maxRefitShare caps the time kept back for the final refit.
 	maxRefitShare = 0.25
 	// refitGrowth is how much longer a fit on all rows takes than a fit on
@@ -65,6 +66,16 @@ type search struct {
 	// secPerCost is the most seconds per unit of family cost measured.
 	secPerCost map[string]float64
 	notes      []string
+}
+
+// debug prints the phases of a search to stderr when the environment sets
+// MODELSMITH_AUTOML_DEBUG, for measuring budget use.
+var debug = os.Getenv("MODELSMITH_AUTOML_DEBUG") != ""
+
+func (s *search) debugf(format string, a ...any) {
+	if debug {
+		fmt.Fprintf(os.Stderr, "automl %7.2fs: %s\n", time.Since(s.start).Seconds(), fmt.Sprintf(format, a...))
+	}
 }
 
 func newSearch(p *problem, cfg Config, onEvent func(Event)) *search {
@@ -117,6 +128,7 @@ func (s *search) run(ctx context.Context) (*Result, error) {
 		}
 		s.record(t, c, first, true)
 	}
+	s.debugf("search done: %d trials, refit reserve %v", len(s.trials), s.refitReserve())
 	res := s.result()
 	if stopErr != nil {
 		res.Notes = append(res.Notes, "the search was stopped before its end: the model was not refitted")
@@ -125,6 +137,7 @@ func (s *search) run(ctx context.Context) (*Result, error) {
 	if err := s.finish(ctx, res); err != nil {
 		return res, wrapCtx(err)
 	}
+	s.debugf("finished")
 	return res, nil
 }
 
@@ -233,21 +246,48 @@ func (s *search) fits(c config) bool {
 }
 
 // estimate is the expected seconds of a trial, from the most seconds per
-// unit of cost measured in the family (0 when none was measured).
+// unit of cost measured in the family; for a family not measured yet, twice
+// the longest trial so far (0 before the first).
 func (s *search) estimate(c config) float64 {
-	return s.secPerCost[c.fam.name] * c.fam.cost(s.p, c.values)
+	if spc, ok := s.secPerCost[c.fam.name]; ok {
+		return spc * c.fam.cost(s.p, c.values)
+	}
+	longest := 0.0
+	for _, t := range s.trials {
+		longest = max(longest, t.FitSeconds)
+	}
+	return 2 * longest
 }
 
-// refitReserve is the time kept for refitting the best trial on all rows.
+// refitReserve is the time kept for refitting the final model on all rows:
+// the refits of the best trials of the three best families (an ensemble's
+// likely members), at most maxRefitShare of the budget.
 func (s *search) refitReserve() time.Duration {
 	if s.cfg.NoRefit || s.best < 0 || s.cfg.Budget <= 0 {
 		return 0
 	}
-	t := s.trials[s.best]
-	perFold := t.FitSeconds / float64(s.p.splits())
-	est := perFold * refitGrowth * float64(len(s.p.y)) / float64(max(s.p.trainRows, 1))
-	// Room for a small ensemble too.
-	est *= 1.5
+	var tops []Trial
+	for _, st := range s.state {
+		if st.has {
+			tops = append(tops, st.bestTrial)
+		}
+	}
+	slices.SortFunc(tops, func(a, b Trial) int {
+		switch {
+		case s.trialBetter(a, b):
+			return -1
+		case s.trialBetter(b, a):
+			return 1
+		}
+		return a.Index - b.Index
+	})
+	est := 0.0
+	for i, t := range tops {
+		if i == 3 {
+			break
+		}
+		est += s.refitSeconds(t)
+	}
 	return min(time.Duration(est*float64(time.Second)), time.Duration(float64(s.cfg.Budget)*maxRefitShare))
 }
 
@@ -275,7 +315,7 @@ func (s *search) prepared(ctx context.Context, kind prepKind) ([]*split, error) 
 		trainRows, validRows := s.p.rowsOf(k)
 		trainFrame := s.p.frame.Take(trainRows)
 		ty := takeFloats(s.p.y, trainRows)
-		pr, X, err := prep.Fit(ctx, trainFrame, s.p.features, ty, s.p.classes, kind.config(), s.cfg.Seed)
+		pr, X, err := prep.Fit(ctx, trainFrame, s.p.features, ty, s.p.classes, kind.config(s.p), s.cfg.Seed)
 		if err != nil {
 			return nil, fmt.Errorf("automl: prepare fold %d: %w", k+1, err)
 		}
@@ -335,6 +375,9 @@ func (s *search) runTrial(ctx context.Context, c config) (Trial, *model.Pipeline
 	if err != nil {
 		return fail(err)
 	}
+	// The preparation is shared by every trial of its kind: not this
+	// trial's cost.
+	started, cpu = time.Now(), processCPUSeconds()
 	t.OOF = make([]float64, s.p.validRows*k)
 	var foldScores []float64
 	var rounds []int
@@ -372,6 +415,14 @@ func (s *search) runTrial(ctx context.Context, c config) (Trial, *model.Pipeline
 			return fail(fmt.Errorf("score fold %d: %w", fi+1, err))
 		}
 		foldScores = append(foldScores, v)
+		// Stop a trial early when the folds done say the rest will not end
+		// in time.
+		if d, ok := tctx.Deadline(); ok && fi+1 < len(sp) {
+			spent := time.Since(started)
+			if started.Add(spent * time.Duration(len(sp)) / time.Duration(fi+1)).After(d) {
+				return fail(context.DeadlineExceeded)
+			}
+		}
 		if fi == 0 {
 			// Kept only if the trial ends best; see record.
 			first = &model.Pipeline{Inputs: s.p.inputs, Target: s.p.target, Task: s.p.task,

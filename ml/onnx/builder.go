@@ -94,6 +94,13 @@ func (b *builder) split(x, delimiter string) string {
 	return out
 }
 
+// lower lower-cases the ASCII letters of x [C] string (StringNormalizer
+// in the C locale, which also needs no locale installed).
+func (b *builder) lower(x string) string {
+	return b.op("StringNormalizer", []string{x},
+		stringAttr("case_change_action", "LOWER"), intAttr("is_case_sensitive", 1), stringAttr("locale", "C"))
+}
+
 // reshape to a constant shape.
 func (b *builder) reshape(x string, shape ...int64) string {
 	return b.op("Reshape", []string{x, b.int64s(shape, int64(len(shape)))})

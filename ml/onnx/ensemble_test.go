@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"modelsmith/ml/automl"
+	"modelsmith/ml/learn"
+	"modelsmith/ml/learn/bayes"
 	"modelsmith/ml/learn/forest"
 	"modelsmith/ml/learn/gbdt"
 	"modelsmith/ml/learn/knn"
@@ -37,10 +39,29 @@ func TestExportEnsemble(t *testing.T) {
 			first := members[0].Pipeline
 			p := &model.Pipeline{Inputs: first.Inputs, Target: first.Target, Task: task, Classes: first.Classes, Members: members,
 				Meta: map[string]string{"algorithm": "ensemble"}}
+			// Export what the workspace stores: the pipeline after the
+			// native codec.
+			raw, err := p.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p, err = model.Decode(raw, family); err != nil {
+				t.Fatal(err)
+			}
 			got := compare(t, p, s.test)
 			t.Logf("ensemble of %d on %s: labels %d/%d, max |Δp| %.3g, max rel |Δ| %.3g", len(members), d.name, got.Labels, got.Rows, got.MaxProb, got.MaxValue)
 		})
 	}
+}
+
+// family finds a learner family by name, as the app's registry does.
+func family(name string) (learn.Spec, bool) {
+	for _, s := range []learn.Spec{gbdt.Spec, forest.Spec, linear.Spec, knn.Spec, bayes.Spec, nn.Spec} {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return learn.Spec{}, false
 }
 
 // TestExportAutoML: the model an AutoML search picks on adult (an ensemble
@@ -48,9 +69,9 @@ func TestExportEnsemble(t *testing.T) {
 // one input per CSV column.
 func TestExportAutoML(t *testing.T) {
 	needORT(t)
-	s := loadSplit(t, "adult", 2000, 1500)
+	s := loadSplit(t, "adult", 2000, 1<<30) // the whole test split
 	res, err := automl.Run(context.Background(), s.train, s.target, automl.Config{
-		Trials: 10, Seed: 3, Families: []string{"linear", "gbdt", "forest", "bayes", "nn"}, Folds: 3,
+		Trials: 8, Seed: 3, Families: []string{"linear", "gbdt", "forest", "bayes", "nn"}, Folds: 2,
 	}, nil)
 	if err != nil {
 		t.Fatal(err)

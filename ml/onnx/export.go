@@ -1,8 +1,8 @@
 // Package onnx exports a fitted Pipeline (ml/model) to ONNX: one graph that
 // takes the pipeline's raw input columns, applies the fitted preprocessing
-// and the predictor with standard ai.onnx and ai.onnx.ml operators, and
-// gives the same answers as Pipeline.Predict (checked in tests by
-// onnxruntime).
+// and the predictor with standard ai.onnx (opset 21) and ai.onnx.ml (opset
+// 5) operators, and gives the same answers as Pipeline.Predict (checked in
+// tests by onnxruntime-node; onnxruntime 1.20 or newer runs the files).
 //
 // The graph's contract:
 //
@@ -10,8 +10,9 @@
 //     [N, 1]: tensor(double) for numeric columns and for datetimes (as Unix
 //     seconds, UTC), tensor(string) for categorical and text columns. A
 //     missing number is NaN (±Inf counts as missing too, as in the app); a
-//     missing category is "" or one of data.DefaultNATokens as listed, in
-//     lower case, upper case or capitalised ("NA", "na", "Na"...).
+//     missing category or text is "" or one of data.DefaultNATokens in any
+//     case and with any surrounding white space ("NA", " na ", "null",
+//     "?"...), as in the app.
 //   - Classification: "label" [N], the predicted class (the highest
 //     probability, the first class on a tie), as int64 when every class is a
 //     whole number (a numeric target) and as string otherwise; and
@@ -19,12 +20,26 @@
 //     order of predict's proba_ columns). No ZipMap.
 //   - Regression: "variable" [N, 1] float.
 //
+// How each part maps: imputation, indicators, scaling and datetime parts
+// (year, month, day of week by civil-from-days arithmetic) are elementwise
+// ops; a categorical column is one LabelEncoder to a code and a Gather of
+// the fitted rows of its ordinal, one-hot or target encoding; text is
+// StringNormalizer, StringSplit, TfIdfVectorizer, idf and L2 norm; gbdt and
+// forest are one TreeEnsemble each (set membership for categorical splits,
+// learnt missing directions); linear models and the MLP are MatMul plus
+// activations; k-NN computes all [N, training rows] distances and takes
+// TopK (memory grows with batch × training rows: feed large batches in
+// pieces); naive Bayes is its log-joint sum and a softmax; an ensemble is
+// the weighted sum of its members' sub-graphs.
+//
 // Everything is computed in double precision and only the outputs are
 // rounded to float; tree thresholds are compared as the app compares them
 // (the input rounded to float32).
 //
-// A part that cannot be exported exactly is an error naming it and why;
-// nothing is approximated.
+// A part that cannot be exported exactly is an error naming it and why
+// (TF-IDF bigrams, a multinomial Bayes log probability of -Inf, an unknown
+// family); nothing is approximated. onnxruntime refuses text that is not
+// valid UTF-8, which the app accepts.
 //
 // The encoding is written with protowire from the field numbers of
 // onnx/onnx.proto. It imports ml/model, ml/prep and ml/learn/...; never
@@ -38,6 +53,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"modelsmith/ml/data"
 	"modelsmith/ml/learn"
@@ -134,7 +150,7 @@ func exportEnsemble(b *builder, p *model.Pipeline, inputs map[string]string) (st
 		}
 		out, err := exportMember(b, m.Pipeline, inputs)
 		if err != nil {
-			return "", fmt.Errorf("onnx: export: ensemble member %d: %w", i+1, err)
+			return "", memberError{i + 1, err}
 		}
 		out = b.mul(out, b.scalar(m.Weight))
 		if sum == "" {
@@ -145,6 +161,18 @@ func exportEnsemble(b *builder, p *model.Pipeline, inputs map[string]string) (st
 	}
 	return sum, nil
 }
+
+// memberError names the ensemble member an export error is about.
+type memberError struct {
+	member int
+	err    error
+}
+
+func (e memberError) Error() string {
+	return fmt.Sprintf("onnx: export: ensemble member %d: %s", e.member, strings.TrimPrefix(e.err.Error(), "onnx: export: "))
+}
+
+func (e memberError) Unwrap() error { return e.err }
 
 // declareInputs adds one graph input per pipeline input column and returns
 // their names by column.

@@ -58,6 +58,7 @@ var exportCases = []exportCase{
 	{"linear_l1", linear.Spec, map[string]string{"penalty": "l1"}, prep.LinearPrep, allData},
 	{"nn", nn.Spec, map[string]string{"hidden": "16,8", "epochs": "5"}, prep.LinearPrep, allData},
 	{"nn_tanh", nn.Spec, map[string]string{"hidden": "8", "epochs": "3", "activation": "tanh"}, prep.LinearPrep, []dataset{iris, california}},
+	{"nn_sigmoid", nn.Spec, map[string]string{"hidden": "8,4", "epochs": "3", "activation": "sigmoid"}, prep.LinearPrep, []dataset{cancer, diabetes}},
 	{"knn", knn.Spec, nil, prep.LinearPrep, []dataset{iris, cancer, diabetes, {name: "adult", train: 600, test: 300}, {name: "california_housing", train: 800, test: 300, regression: true}, {name: "sms_spam", train: 300, test: 100}}},
 	{"knn_distance", knn.Spec, map[string]string{"weights": "distance", "n_neighbors": "7"}, prep.LinearPrep, []dataset{iris, diabetes, {name: "adult", train: 600, test: 300}}},
 	{"bayes", bayes.Spec, nil, prep.LinearPrep, []dataset{iris, cancer, adult, sms}},
@@ -72,6 +73,7 @@ func TestExportMatchesApp(t *testing.T) {
 	for _, c := range exportCases {
 		for _, d := range c.data {
 			t.Run(c.family+"/"+d.name, func(t *testing.T) {
+				t.Parallel()
 				s := loadSplit(t, d.name, d.train, d.test)
 				task := inferTask(s)
 				if d.regression {
@@ -79,8 +81,11 @@ func TestExportMatchesApp(t *testing.T) {
 				}
 				p := trainPipeline(t, s, task, c.spec, c.set, c.prep())
 				got := compare(t, p, s.test)
-				t.Logf("%s on %s (%s, %d rows): labels %d/%d, max |Δp| %.3g, max rel |Δ| %.3g",
-					c.family, d.name, task, got.Rows, got.Labels, got.Rows, got.MaxProb, got.MaxValue)
+				if task == model.Regression {
+					t.Logf("%s on %s (regression, %d rows): max |Δ|/max(1,|value|) %.3g", c.family, d.name, got.Rows, got.MaxValue)
+				} else {
+					t.Logf("%s on %s (%s, %d rows): labels %d/%d, max |Δp| %.3g", c.family, d.name, task, got.Rows, got.Labels, got.Rows, got.MaxProb)
+				}
 			})
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 
 	"modelsmith/ml/data"
@@ -107,11 +108,7 @@ func frameInputs(t *testing.T, p *model.Pipeline, f *data.Frame) map[string]ortI
 				t.Fatalf("column %q is %v in the test frame, %s in the pipeline", in.Name, col.Kind, in.Type)
 			}
 			for i, v := range col.Num {
-				if math.IsNaN(v) {
-					vals[i] = nil
-				} else {
-					vals[i] = v
-				}
+				vals[i] = jsonNumber(v)
 			}
 			out[in.Name] = ortInput{Type: "double", Data: vals}
 		default:
@@ -126,6 +123,20 @@ func frameInputs(t *testing.T, p *model.Pipeline, f *data.Frame) map[string]ortI
 		}
 	}
 	return out
+}
+
+// jsonNumber is v as run.js reads it: null for NaN, "Infinity" or
+// "-Infinity", else the number.
+func jsonNumber(v float64) any {
+	switch {
+	case math.IsNaN(v):
+		return nil
+	case math.IsInf(v, 1):
+		return "Infinity"
+	case math.IsInf(v, -1):
+		return "-Infinity"
+	}
+	return v
 }
 
 func floats(t *testing.T, o ortOutput) []float64 {
@@ -240,14 +251,19 @@ type split struct {
 	features    []string
 }
 
-var splits = map[string]*split{}
+var (
+	splitsMu sync.Mutex
+	splits   = map[string]*split{}
+)
 
 // loadSplit reads ../shared/datasets/<name>, keeping at most trainRows and
 // testRows (the first ones: the files are already shuffled). It skips the
 // test when the data are absent.
-func loadSplit(t *testing.T, name string, trainRows, testRows int) *split {
+func loadSplit(t testing.TB, name string, trainRows, testRows int) *split {
 	t.Helper()
 	key := fmt.Sprint(name, trainRows, testRows)
+	splitsMu.Lock()
+	defer splitsMu.Unlock()
 	if s, ok := splits[key]; ok {
 		return s
 	}
@@ -292,7 +308,7 @@ func loadSplit(t *testing.T, name string, trainRows, testRows int) *split {
 
 // trainPipeline fits prep and learner on the split's train frame as the app
 // does (app/train.go).
-func trainPipeline(t *testing.T, s *split, task string, spec learn.Spec, set map[string]string, cfg prep.Config) *model.Pipeline {
+func trainPipeline(t testing.TB, s *split, task string, spec learn.Spec, set map[string]string, cfg prep.Config) *model.Pipeline {
 	t.Helper()
 	ctx := context.Background()
 	y, classes, err := model.Labels(s.train.Column(s.target), task)

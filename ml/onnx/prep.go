@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"modelsmith/ml/data"
@@ -86,26 +87,21 @@ func exportNumeric(b *builder, s prep.StepExport, x string) ([]string, error) {
 	return out, nil
 }
 
-// naSpellings are the cells read as missing: data.DefaultNATokens as listed,
-// in lower case, upper case and capitalised. The app matches them in any
-// case and with surrounding spaces; ONNX has no case-insensitive lookup, so
-// the common spellings are listed.
-func naSpellings() []string {
-	seen := map[string]bool{}
-	var out []string
+// missingCell is true [N, 1] where a cell of x [N, 1] string is missing as
+// the app reads it (prep.IsNA): one of data.DefaultNATokens ("" included)
+// in any case, with any surrounding white space (unicode.IsSpace). One
+// RegexFullMatch does it exactly: RE2's case folding, like strings.EqualFold,
+// is Unicode simple folding, and the class lists unicode.IsSpace.
+func missingCell(b *builder, x string) string {
+	alts := make([]string, 0, len(data.DefaultNATokens))
 	for _, t := range data.DefaultNATokens {
-		title := t
 		if t != "" {
-			title = strings.ToUpper(t[:1]) + strings.ToLower(t[1:])
-		}
-		for _, v := range []string{t, strings.ToLower(t), strings.ToUpper(t), title} {
-			if !seen[v] {
-				seen[v] = true
-				out = append(out, v)
-			}
+			alts = append(alts, regexp.QuoteMeta(t))
 		}
 	}
-	return out
+	const space = `[\t\n\v\f\r \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]*`
+	pattern := "(?i)" + space + "(?:" + strings.Join(alts, "|") + ")?" + space
+	return b.op("RegexFullMatch", []string{x}, stringAttr("pattern", pattern))
 }
 
 // exportCategorical looks every cell of x [N, 1] string up: a training level
@@ -116,26 +112,21 @@ func exportCategorical(b *builder, s prep.StepExport, x string) ([]string, error
 	if s.Width < 1 || len(s.Table) != (L+2)*s.Width {
 		return nil, fmt.Errorf("encoding %q: table of %d values for %d levels and %d features", s.Encoding, len(s.Table), L, s.Width)
 	}
-	na := naSpellings()
-	isNA := map[string]bool{}
-	for _, t := range na {
-		isNA[t] = true
-	}
 	var keys []string
 	var vals []int64
 	for c, l := range s.Levels {
-		if isNA[l] { // the app reads such a cell as missing first
+		if prep.IsNA(l) { // the app reads such a cell as missing first
 			continue
 		}
 		keys = append(keys, l)
 		vals = append(vals, int64(c))
 	}
-	for _, t := range na {
-		keys = append(keys, t)
-		vals = append(vals, int64(L))
+	if len(keys) == 0 { // LabelEncoder needs a key
+		keys, vals = []string{""}, []int64{int64(L)}
 	}
 	code := b.mlop("LabelEncoder", []string{x},
 		stringsAttr("keys_strings", keys), intsAttr("values_int64s", vals), intAttr("default_int64", int64(L+1)))
+	code = b.where(missingCell(b, x), b.int64s([]int64{int64(L)}), code)
 	table := b.doubles(s.Table, int64(L+2), int64(s.Width))
 	rows := b.op("Gather", []string{table, code}, intAttr("axis", 0)) // [N, 1, W]
 	return []string{b.reshape(rows, -1, int64(s.Width))}, nil
@@ -205,29 +196,28 @@ func exportText(b *builder, s prep.StepExport, x string) ([]string, error) {
 	for i := range idx {
 		idx[i] = int64(i)
 	}
-	flat := b.reshape(x, -1) // StringNormalizer takes [C]
-	lower := b.op("StringNormalizer", []string{flat},
-		stringAttr("case_change_action", "LOWER"), intAttr("is_case_sensitive", 1), stringAttr("locale", "C"))
-	tokens := b.split(lower, "")
+	// StringNormalizer and TfIdfVectorizer refuse an empty batch: one ""
+	// row more, dropped after counting.
+	flat := b.concat(0, b.reshape(x, -1), b.strings([]string{""}, 1))
+	tokens := b.split(b.lower(flat), "")
 	for _, ws := range asciiWhitespace {
-		tokens = b.reshape(b.split(tokens, ws), 0, -1)
+		tokens = b.op("Flatten", []string{b.split(tokens, ws)}, intAttr("axis", 1))
 	}
 	// One empty column more, so that a batch without any word still has a
 	// token axis.
-	pad := b.mlop("LabelEncoder", []string{x},
+	pad := b.mlop("LabelEncoder", []string{b.reshape(flat, -1, 1)},
 		stringsAttr("keys_strings", []string{"\x00"}), stringsAttr("values_strings", []string{""}), stringAttr("default_string", ""))
 	tokens = b.concat(1, tokens, pad)
 	tf := b.op("TfIdfVectorizer", []string{tokens},
 		stringAttr("mode", "TF"), intAttr("min_gram_length", 1), intAttr("max_gram_length", 1), intAttr("max_skip_count", 0),
 		intsAttr("ngram_counts", []int64{0}), intsAttr("ngram_indexes", idx), stringsAttr("pool_strings", s.Vocab))
+	tf = b.op("Slice", []string{tf, b.int64s([]int64{0}, 1), b.int64s([]int64{-1}, 1), b.int64s([]int64{0}, 1)})
 	v := b.mul(b.cast(tf, tDouble), b.doubles(s.IDF, 1, int64(V)))
 	norm := b.op("Sqrt", []string{b.op("ReduceSumSquare", []string{v, b.int64s([]int64{1}, 1)}, intAttr("keepdims", 1))})
 	zero := b.op("Equal", []string{norm, b.scalar(0)})
 	v = b.where(zero, b.scalar(0), b.div(v, norm))
-	// The NA spellings are missing cells: no terms.
-	isNA := b.mlop("LabelEncoder", []string{x},
-		stringsAttr("keys_strings", naSpellings()), intsAttr("values_int64s", ones(len(naSpellings()))), intAttr("default_int64", 0))
-	v = b.where(b.op("Greater", []string{isNA, b.int64s([]int64{0})}), b.scalar(0), v)
+	// A missing cell has no terms.
+	v = b.where(missingCell(b, x), b.scalar(0), v)
 	return []string{v}, nil
 }
 

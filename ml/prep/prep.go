@@ -100,19 +100,24 @@ type Config struct {
 	// seconds) of a datetime column.
 	DatetimeParts bool
 	// TextMaxFeatures caps the TF-IDF vocabulary of a text column; 0 means
-	// 1000. TextMinDF is the fewest training rows a term must occur in; 0
+	// 5000. TextMinDF is the fewest training rows a term must occur in; 0
 	// means 2. TextBigrams adds pairs of consecutive words as terms.
+	// TextSublinear uses ln(1+count) as the term frequency.
 	TextMaxFeatures int
 	TextMinDF       int
 	TextBigrams     bool
+	TextSublinear   bool
 	// Columns overrides the configuration of single columns, by name.
 	Columns map[string]Config
 }
 
 // TreePrep is the configuration for tree learners: categorical columns stay
-// categorical (ordinal codes), missing values stay NaN, nothing is scaled.
+// categorical (ordinal codes), missing values stay NaN, nothing is scaled;
+// text gets a small vocabulary (300 terms): trees split on one feature at a
+// time and cost grows with the features, so thousands of rare terms add
+// time, not accuracy.
 func TreePrep() Config {
-	return Config{Impute: ImputeNone, Categorical: Ordinal, DatetimeParts: true}
+	return Config{Impute: ImputeNone, Categorical: Ordinal, DatetimeParts: true, TextMaxFeatures: 300}
 }
 
 // LinearPrep is the configuration for linear and distance-based learners:
@@ -189,6 +194,7 @@ type step struct {
 	vocab     []string
 	idf       []float64
 	bigrams   bool
+	sublinear bool
 	termIndex map[string]int32
 
 	off, width int // place in the output features
