@@ -285,13 +285,23 @@ func (m *modelsScreen) computeReport(mi app.ModelInfo) {
 	m.status.SetText("Evaluating " + mi.Ref + " on the rows it did not train on…")
 	m.busy.Show()
 	m.busy.Start()
-	progress := throttle(100*time.Millisecond, func(p app.Progress) {
-		post(func() {
-			if m.reportOf == mi.ID && m.cancel != nil {
-				m.status.SetText("Evaluating " + mi.Ref + ": " + p.Message + "…")
-			}
-		})
+	// The latest progress message, shown at most ten times a second.
+	var mu sync.Mutex
+	var latest string
+	show := newCoalescer(100*time.Millisecond, func() {
+		mu.Lock()
+		msg := latest
+		mu.Unlock()
+		if m.reportOf == mi.ID && m.cancel != nil {
+			m.status.SetText("Evaluating " + mi.Ref + ": " + msg + "…")
+		}
 	})
+	progress := func(p app.Progress) {
+		mu.Lock()
+		latest = p.Message
+		mu.Unlock()
+		show.signal()
+	}
 	m.shell.background(func(context.Context) {
 		defer cancel()
 		rep, err := m.shell.studio.ModelReport(ctx, mi.Ref, progress)
@@ -926,21 +936,4 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
-}
-
-// throttle passes on at most one call per interval (dropping the others):
-// progress from a worker goroutine, for a label on the UI.
-func throttle(interval time.Duration, fn func(app.Progress)) func(app.Progress) {
-	var mu sync.Mutex
-	var last time.Time
-	return func(p app.Progress) {
-		mu.Lock()
-		if time.Since(last) < interval {
-			mu.Unlock()
-			return
-		}
-		last = time.Now()
-		mu.Unlock()
-		fn(p)
-	}
 }
