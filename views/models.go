@@ -689,6 +689,7 @@ func (m *modelsScreen) askDelete() {
 					m.deleteModel(ref)
 				}
 			}, m.shell.win)
+			d.SetConfirmImportance(widget.DangerImportance)
 			d.Resize(fyne.NewSize(480, 240))
 			d.Show()
 		})
@@ -814,14 +815,31 @@ func (m *modelsScreen) askExport() {
 		save(app.ExportFormats[0])
 		return
 	}
-	pick := widget.NewRadioGroup(app.ExportFormats, nil)
-	pick.SetSelected(app.ExportFormats[0])
+	labels := make([]string, len(app.ExportFormats))
+	byLabel := map[string]string{}
+	for i, f := range app.ExportFormats {
+		labels[i] = exportLabel(f)
+		byLabel[labels[i]] = f
+	}
+	pick := widget.NewRadioGroup(labels, nil)
+	pick.SetSelected(labels[0])
 	dialog.ShowForm("Export "+ref, "Choose file…", "Cancel", []*widget.FormItem{widget.NewFormItem("Format", pick)},
 		func(ok bool) {
 			if ok && pick.Selected != "" {
-				save(pick.Selected)
+				save(byLabel[pick.Selected])
 			}
 		}, m.shell.win)
+}
+
+// exportLabel says what a format is for.
+func exportLabel(format string) string {
+	switch format {
+	case "native":
+		return "Modelsmith model (.msmodel), for another Modelsmith workspace"
+	case "onnx":
+		return "ONNX (.onnx), for onnxruntime and other ONNX tools"
+	}
+	return format
 }
 
 func exportExtension(format string) string {

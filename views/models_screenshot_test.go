@@ -1,6 +1,7 @@
 package views
 
 import (
+	"image"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -41,18 +42,39 @@ func TestModelsScreenshots(t *testing.T) {
 				})
 				onUI(func() { m.tabs.SelectIndex(tab) })
 				time.Sleep(600 * time.Millisecond) // past the charts' redraw throttle
-				var img = w.Canvas().Capture()
+				var img image.Image
 				onUI(func() { img = w.Canvas().Capture() })
-				name := filepath.Join(dir, "models_"+m.current.Name+"_"+[]string{"performance", "importance", "card"}[tab]+"_"+variant+".png")
-				f, err := os.Create(name)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := png.Encode(f, img); err != nil {
-					t.Fatal(err)
-				}
-				f.Close()
+				writeShot(t, filepath.Join(dir, "models_"+m.current.Name+"_"+[]string{"performance", "importance", "card"}[tab]+"_"+variant+".png"), img)
 			}
 		}
+		// The dialogs of the actions, over the last model.
+		for _, d := range []struct {
+			name   string
+			open   func()
+			cancel string
+		}{{"export", m.askExport, "Cancel"}, {"alias", m.askAlias, "Close"}, {"delete", m.askDelete, "Keep it"}} {
+			onUI(d.open)
+			eventually(t, "the "+d.name+" dialog", func() bool {
+				top := w.Canvas().Overlays().Top()
+				return top != nil && buttonIn(top, d.cancel) != nil
+			})
+			time.Sleep(300 * time.Millisecond)
+			var img image.Image
+			onUI(func() { img = w.Canvas().Capture() })
+			writeShot(t, filepath.Join(dir, "models_dialog_"+d.name+"_"+variant+".png"), img)
+			onUI(func() { tapButton(t, w.Canvas().Overlays().Top(), d.cancel) })
+		}
+	}
+}
+
+func writeShot(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
 	}
 }

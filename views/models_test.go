@@ -179,6 +179,14 @@ func TestModelsScreenActions(t *testing.T) {
 		return err == nil && strings.HasPrefix(string(b), "MSBUNDLE")
 	})
 
+	// and an ONNX one.
+	onnxPath := filepath.Join(t.TempDir(), "churn.onnx")
+	onUI(func() { m.exportTo("churn@1", "onnx", onnxPath) })
+	eventually(t, "the ONNX file", func() bool {
+		st, err := os.Stat(onnxPath)
+		return err == nil && st.Size() > 100
+	})
+
 	// Rename through its dialog.
 	onUI(func() { m.askRename() })
 	onUI(func() {
