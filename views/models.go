@@ -460,6 +460,7 @@ func (m *modelsScreen) fillCard(mi app.ModelInfo) {
 	add("Metric", str("metric"))
 	add("Code version", str("code_version"))
 	var rest []string
+	used["importance"] = true // the Importance tab shows it
 	for k := range card {
 		if !used[k] {
 			rest = append(rest, k)
@@ -473,6 +474,9 @@ func (m *modelsScreen) fillCard(mi app.ModelInfo) {
 	m.card.Refresh()
 }
 
+// cardValue writes a card entry for the card's form: a map one "key =
+// value" line per key, a list of records one record per line (at most 20),
+// other lists on one line.
 func cardValue(v any) string {
 	switch t := v.(type) {
 	case string:
@@ -480,30 +484,82 @@ func cardValue(v any) string {
 	case float64:
 		return app.FormatNumber(t)
 	case map[string]any:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
+		keys := recordKeys(t)
+		lines := make([]string, len(keys))
+		for i, k := range keys {
+			lines[i] = strings.ReplaceAll(k, "_", " ") + " = " + inlineValue(t[k])
 		}
-		sort.Strings(keys)
+		return strings.Join(lines, "\n")
+	case []any:
+		if len(t) == 0 {
+			return "—"
+		}
+		if _, records := t[0].(map[string]any); records {
+			var lines []string
+			for i, x := range t {
+				if i == 20 {
+					lines = append(lines, fmt.Sprintf("… and %d more", len(t)-20))
+					break
+				}
+				lines = append(lines, inlineValue(x))
+			}
+			return strings.Join(lines, "\n")
+		}
+		return inlineValue(t)
+	default:
+		return inlineValue(v)
+	}
+}
+
+// inlineValue writes a value on one line: a record as "key value, …".
+func inlineValue(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case float64:
+		return app.FormatNumber(t)
+	case map[string]any:
+		keys := recordKeys(t)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
-			parts[i] = k + " = " + cardValue(t[k])
+			parts[i] = strings.ReplaceAll(k, "_", " ") + " " + inlineValue(t[k])
 		}
-		return strings.Join(parts, "\n")
+		return strings.Join(parts, ", ")
 	case []any:
 		parts := make([]string, len(t))
 		for i, x := range t {
-			parts[i] = cardValue(x)
+			parts[i] = inlineValue(x)
 		}
 		s := strings.Join(parts, ", ")
-		if len(s) > 600 {
-			s = s[:600] + "…"
+		if r := []rune(s); len(r) > 200 {
+			s = string(r[:200]) + "…"
 		}
 		return s
+	case nil:
+		return "—"
 	default:
 		b, _ := json.Marshal(v)
 		return string(b)
 	}
+}
+
+// recordKeys orders a record's keys: the ones that say which it is first.
+func recordKeys(m map[string]any) []string {
+	first := []string{"rank", "trial", "algorithm", "weight", "score", "status"}
+	var keys []string
+	for _, k := range first {
+		if _, ok := m[k]; ok {
+			keys = append(keys, k)
+		}
+	}
+	var rest []string
+	for k := range m {
+		if !slices.Contains(first, k) {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	return append(keys, rest...)
 }
 
 // The charts' draw functions run on the UI goroutine and read m.report.

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"context"
 	"image"
 	"image/png"
 	"os"
@@ -9,7 +10,10 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
+
+	"modelsmith/app"
 )
 
 // TestModelsScreenshots saves the Models screen, light and dark, for a
@@ -28,13 +32,17 @@ func TestModelsScreenshots(t *testing.T) {
 	onUI(func() { w.Resize(fyne.NewSize(1000, 720)) })
 	trainModel(t, s, "regression", "gbdt", "house-prices")
 	trainModel(t, s, "binary", "gbdt", "churn")
+	if _, err := s.studio.AutoML(context.Background(), app.AutoMLOptions{Data: writeModelData(t, "binary", 600), Target: "target",
+		Trials: 6, Seed: 1, Families: []string{"linear", "gbdt", "knn"}, Name: "searched"}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
 	for _, variant := range []string{"light", "dark"} {
 		th := theme.LightTheme()
 		if variant == "dark" {
 			th = theme.DarkTheme()
 		}
 		onUI(func() { fyne.CurrentApp().Settings().SetTheme(th) })
-		for _, ref := range []string{"churn@1", "house-prices@1"} {
+		for _, ref := range []string{"churn@1", "house-prices@1", "searched@1"} {
 			for tab := range 3 {
 				onUI(func() { m.selectRef(ref) })
 				eventually(t, "the report of "+ref, func() bool {
@@ -45,6 +53,15 @@ func TestModelsScreenshots(t *testing.T) {
 				var img image.Image
 				onUI(func() { img = w.Canvas().Capture() })
 				writeShot(t, filepath.Join(dir, "models_"+m.current.Name+"_"+[]string{"performance", "importance", "card"}[tab]+"_"+variant+".png"), img)
+				if tab == 2 { // and the end of the card
+					onUI(func() {
+						sc := m.tabs.Items[2].Content.(*container.Scroll)
+						sc.ScrollToBottom()
+						img = w.Canvas().Capture()
+						sc.ScrollToTop()
+					})
+					writeShot(t, filepath.Join(dir, "models_"+m.current.Name+"_card_end_"+variant+".png"), img)
+				}
 			}
 		}
 		// The dialogs of the actions, over the last model.

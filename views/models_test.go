@@ -320,3 +320,27 @@ func tapButton(t *testing.T, o fyne.CanvasObject, text string) {
 	}
 	test.Tap(b)
 }
+
+func TestCardValue(t *testing.T) {
+	cases := []struct {
+		name string
+		in   any
+		want string
+	}{
+		{"text", "adult@1", "adult@1"},
+		{"number", 0.25, app.FormatNumber(0.25)},
+		{"params", map[string]any{"b": "2", "a_b": 1.0}, "a b = 1\nb = 2"},
+		{"records", []any{map[string]any{"score": 0.9, "trial": 3.0, "fit_seconds": 0.5}},
+			"trial 3, score 0.9, fit seconds 0.5"},
+		{"list", []any{"no", "yes"}, "no, yes"},
+		{"empty", []any{}, "—"},
+		{"bool", true, "true"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := cardValue(c.in); got != c.want {
+				t.Errorf("cardValue(%v) = %q, want %q", c.in, got, c.want)
+			}
+		})
+	}
+}
