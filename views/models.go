@@ -61,7 +61,7 @@ type modelsScreen struct {
 	impNote    *widget.Label
 	card       *fyne.Container
 
-	confusion, roc, pr, fit, residuals *charts.Chart
+	confusion, roc, pr, calibration, fit, residuals *charts.Chart
 
 	// UI goroutine only.
 	current  *app.ModelInfo
@@ -133,6 +133,7 @@ func newModelsScreen(s *Shell) *modelsScreen {
 	m.confusion = m.newChart(m.drawConfusion)
 	m.roc = m.newChart(m.drawROC)
 	m.pr = m.newChart(m.drawPR)
+	m.calibration = m.newChart(m.drawCalibration)
 	m.fit = m.newChart(m.drawFit)
 	m.residuals = m.newChart(m.drawResiduals)
 	m.chartGrid = container.NewGridWithColumns(2)
@@ -340,13 +341,16 @@ func (m *modelsScreen) showReport(rep *app.ModelReport) {
 	if rep.PR != nil {
 		shown = append(shown, m.pr)
 	}
+	if rep.Calibration != nil {
+		shown = append(shown, m.calibration)
+	}
 	if rep.Actual != nil {
 		shown = append(shown, m.fit, m.residuals)
 	}
 	m.chartGrid.Objects = shown
 	m.perf.Content.Refresh()
 	m.perf.Refresh() // the content's height changed: lay it out again
-	for _, c := range []*charts.Chart{m.confusion, m.roc, m.pr, m.fit, m.residuals, m.importance} {
+	for _, c := range []*charts.Chart{m.confusion, m.roc, m.pr, m.calibration, m.fit, m.residuals, m.importance} {
 		c.Update()
 	}
 	if len(rep.Importance) > 0 {
@@ -590,7 +594,8 @@ func (m *modelsScreen) drawROC(p charts.Palette, w, h int) image.Image {
 	}
 	zero, one := 0.0, 1.0
 	return charts.Render(charts.Spec{Title: title, XLabel: "false positive rate", YLabel: "true positive rate",
-		Diagonal: true, YMin: &zero, YMax: &one, Series: []charts.Series{curveSeries(positiveName(rep), rep.ROC)}}, p, w, h)
+		Diagonal: true, YMin: &zero, YMax: &one, XMin: &zero, XMax: &one,
+		Series: []charts.Series{curveSeries(positiveName(rep), rep.ROC)}}, p, w, h)
 }
 
 func (m *modelsScreen) drawPR(p charts.Palette, w, h int) image.Image {
@@ -604,7 +609,19 @@ func (m *modelsScreen) drawPR(p charts.Palette, w, h int) image.Image {
 	}
 	zero, one := 0.0, 1.0
 	return charts.Render(charts.Spec{Title: title, XLabel: "recall (" + positiveName(rep) + ")", YLabel: "precision",
-		YMin: &zero, YMax: &one, Series: []charts.Series{curveSeries(positiveName(rep), rep.PR)}}, p, w, h)
+		YMin: &zero, YMax: &one, XMin: &zero, XMax: &one, Series: []charts.Series{curveSeries(positiveName(rep), rep.PR)}}, p, w, h)
+}
+
+func (m *modelsScreen) drawCalibration(p charts.Palette, w, h int) image.Image {
+	rep := m.report
+	if rep == nil {
+		return charts.Blank(p, w, h)
+	}
+	zero, one := 0.0, 1.0
+	pos := positiveName(rep)
+	return charts.Render(charts.Spec{Title: "Calibration", XLabel: "predicted probability of " + pos,
+		YLabel: "observed share of " + pos, Diagonal: true, Points: true, YMin: &zero, YMax: &one, XMin: &zero, XMax: &one,
+		Series: []charts.Series{curveSeries("model", rep.Calibration)}}, p, w, h)
 }
 
 func (m *modelsScreen) drawFit(p charts.Palette, w, h int) image.Image {

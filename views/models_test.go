@@ -83,9 +83,9 @@ func TestModelsScreenBinary(t *testing.T) {
 		if m.title.Text != "churn@1" {
 			t.Errorf("title %q", m.title.Text)
 		}
-		want := []fyne.CanvasObject{m.confusion, m.roc, m.pr}
+		want := []fyne.CanvasObject{m.confusion, m.roc, m.pr, m.calibration}
 		if len(m.chartGrid.Objects) != len(want) {
-			t.Fatalf("%d charts shown, want confusion matrix, ROC and PR", len(m.chartGrid.Objects))
+			t.Fatalf("%d charts shown, want confusion matrix, ROC, PR and calibration", len(m.chartGrid.Objects))
 		}
 		for i, o := range want {
 			if m.chartGrid.Objects[i] != o {
@@ -104,7 +104,7 @@ func TestModelsScreenBinary(t *testing.T) {
 	})
 	// The charts draw at their laid-out size (once the throttle allows).
 	eventually(t, "the charts to draw", func() bool {
-		for _, c := range []*charts.Chart{m.confusion, m.roc, m.pr} {
+		for _, c := range []*charts.Chart{m.confusion, m.roc, m.pr, m.calibration} {
 			img := c.Image()
 			if img == nil || img.Bounds().Dx() < 100 || c.Size().Width < 100 {
 				return false
