@@ -4,7 +4,7 @@
 GO ?= go
 BIN := ./modelsmith
 
-.PHONY: run test build setup bench screenshot package icon clean
+.PHONY: run test build setup bench bench-serve bench-automl screenshot package icon clean
 
 run: setup build
 	$(BIN)
@@ -20,11 +20,22 @@ setup:
 
 # Import speed against pandas.read_csv, then training and prediction as whole
 # processes against XGBoost, on flights_delay (needs python3-pandas,
-# python3-xgboost, python3-sklearn).
+# python3-xgboost, python3-sklearn); then AutoML at 60 s on every public
+# tabular dataset against the best peer (about 10 minutes).
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./ml/data
 	python3 scripts/pandas_read.py ../shared/datasets/flights_delay/train.csv.gz
 	scripts/bench_flights.sh
+	scripts/bench_automl.sh
+	scripts/bench_serve.sh
+
+# Only the serving load test: wrk -t2 -c16 -d20s, twice, against /v2/models/a/infer.
+bench-serve: setup
+	scripts/bench_serve.sh
+
+# Only the AutoML comparison (BENCH_TIME=60s, BENCH_ONLY="iris adult" to choose).
+bench-automl: setup
+	scripts/bench_automl.sh
 
 # The real app under Xvfb drives itself through every screen: screenshots of
 # each in light and dark theme in out/ (installs xvfb, xdotool, imagemagick).

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -190,7 +191,7 @@ type automlConfig struct {
 // finishReserve is the part of the budget kept for what follows the search:
 // the permutation importance and registering the model.
 func finishReserve(budget time.Duration) time.Duration {
-	return min(max(budget/40, 500*time.Millisecond), 2*time.Second)
+	return min(max(budget/30, 500*time.Millisecond), 2*time.Second)
 }
 
 // AutoML searches for the best model for a target (ml/automl) and registers
@@ -243,7 +244,8 @@ func (s *Studio) AutoML(ctx context.Context, opts AutoMLOptions, progress func(P
 		if budget == 0 && cfg.Trials == 0 {
 			return AutoMLResult{}, usageErrorf("no budget: give a time budget above 0 or a trial count")
 		}
-		cfg.BudgetSeconds = budget.Seconds()
+		// cfg keeps the original budget: a later resume subtracts every
+		// trial's time from it again.
 		cfg.Attempts++
 	} else {
 		if opts.Data == "" || opts.Target == "" {
@@ -386,7 +388,11 @@ func (s *Studio) AutoML(ctx context.Context, opts AutoMLOptions, progress func(P
 		final, err := s.registerAutoML(ctx, report, registration{frame: frame, ds: ds, exp: exp, cfg: cfg, name: name,
 			sr: sr, board: board, started: started, budget: budget, cpu: searchCPU, finishing: finishing, reserve: reserve})
 		if err != nil {
-			_ = s.ws.Update(bg, func(tx *storage.Tx) error { return tx.FinishExperiment(exp.ID, "failed", time.Now()) })
+			status := "failed"
+			if errors.Is(err, context.Canceled) {
+				status = "cancelled"
+			}
+			_ = s.ws.Update(bg, func(tx *storage.Tx) error { return tx.FinishExperiment(exp.ID, status, time.Now()) })
 			return "", err
 		}
 		res.Model = final
@@ -748,14 +754,19 @@ func (s *Studio) registerAutoML(ctx context.Context, report jobs.Reporter, r reg
 	if algo == "" {
 		return ModelInfo{}, errors.New("the search's model does not say its algorithm")
 	}
-	notes := slices.Clone(sr.Notes)
+	notes := append([]string{}, sr.Notes...)
 
 	report("explaining", 0.99, "permutation importance of the final model")
-	ictx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	// Importance may use what is left of the budget, and at least half the
+	// reserve kept for it; without a budget, up to half a minute.
+	deadline := time.Now().Add(30 * time.Second)
 	if r.budget > 0 {
-		cancel()
-		ictx, cancel = context.WithTimeout(ctx, max(r.reserve/2, 200*time.Millisecond))
+		deadline = r.started.Add(r.budget - r.reserve/4)
+		if least := time.Now().Add(r.reserve / 2); deadline.Before(least) {
+			deadline = least
+		}
 	}
+	ictx, cancel := context.WithDeadline(ctx, deadline)
 	imp, micros, err := explainModel(ictx, pipe, r.frame, r.cfg.Target, sr.Metric, r.cfg.Seed)
 	cancel()
 	if err != nil {
@@ -896,15 +907,23 @@ func trialMetrics(trials []automl.Trial, index int) map[string]float64 {
 	return nil
 }
 
+// importanceRepeats is how many times each column is shuffled.
+const importanceRepeats = 3
+
 // explainModel computes the permutation importance of a model's input
-// columns on up to importanceRows rows of the data, shuffling raw columns
-// (so that an ensemble of pipelines with different preprocessing is
-// explained as one model), and measures its prediction latency per row on
-// those rows.
+// columns on a deterministic sample of up to importanceRows rows of the data,
+// shuffling raw columns (so that an ensemble of pipelines with different
+// preprocessing is explained as one model), and measures its prediction
+// latency per row on that sample. It must end by ctx's deadline: after one
+// timed prediction it shrinks the sample to what the time left allows, and
+// gives up (with an error saying so) below 100 rows.
 func explainModel(ctx context.Context, pipe *model.Pipeline, frame *data.Frame, target, metric string, seed uint64) ([]explain.Importance, float64, error) {
 	col := frame.Column(target)
 	if col == nil {
 		return nil, 0, fmt.Errorf("no target column %q", target)
+	}
+	if len(pipe.Inputs) == 0 {
+		return nil, 0, errors.New("the model lists no input columns")
 	}
 	var keep []int
 	for i := range col.Len() {
@@ -919,40 +938,22 @@ func explainModel(ctx context.Context, pipe *model.Pipeline, frame *data.Frame, 
 	if !slices.Equal(classes, pipe.Classes) {
 		return nil, 0, fmt.Errorf("the model's classes %v are not the data's %v", pipe.Classes, classes)
 	}
-	// A deterministic sample of rows.
+	// A deterministic random order of the rows; a sample is a prefix of it.
 	order := make([]int, len(keep))
 	for i := range order {
 		order[i] = i
 	}
-	if len(order) > importanceRows {
-		rng := rand.New(rand.NewPCG(seed, 0x1e9))
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		order = order[:importanceRows]
-		slices.Sort(order)
-	}
-	rows := make([]int, len(order))
-	ys := make([]float64, len(order))
-	for i, k := range order {
-		rows[i], ys[i] = keep[k], y[k]
-	}
-	X := &learn.Features{Rows: len(rows)}
-	var cols []*data.Column
-	for _, in := range pipe.Inputs {
-		c := frame.Column(in.Name)
-		if c == nil {
-			return nil, 0, fmt.Errorf("no input column %q", in.Name)
-		}
-		c = c.Take(rows)
-		cols = append(cols, c)
-		f := learn.Feature{Name: c.Name}
-		if c.Kind == data.Categorical || c.Kind == data.Text {
-			f.Codes, f.Levels = c.Codes, len(c.Levels)
-		} else {
-			f.Num = c.Num
-		}
-		X.Cols = append(X.Cols, f)
-	}
+	rand.New(rand.NewPCG(seed, 0x1e9)).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	outputs := pipe.Outputs()
+	nClasses := 0
+	if pipe.Task != model.Regression {
+		nClasses = len(classes)
+	}
+
+	X, cols, ys, err := importanceSample(frame, pipe, keep, y, order[:min(len(order), importanceRows)])
+	if err != nil {
+		return nil, 0, err
+	}
 	predictErr := make(chan error, 1)
 	predict := func(X *learn.Features, out []float64) {
 		f := &data.Frame{Columns: make([]*data.Column, len(cols))}
@@ -973,14 +974,31 @@ func explainModel(ctx context.Context, pipe *model.Pipeline, frame *data.Frame, 
 		copy(out, got)
 	}
 	start := time.Now()
-	out := make([]float64, len(rows)*outputs)
-	predict(X, out)
-	micros := float64(time.Since(start).Microseconds()) / float64(max(len(rows), 1))
-	nClasses := 0
-	if pipe.Task != model.Regression {
-		nClasses = len(classes)
+	predict(X, make([]float64, X.Rows*outputs))
+	took := time.Since(start)
+	micros := float64(took.Microseconds()) / float64(max(X.Rows, 1))
+	select {
+	case err := <-predictErr:
+		return nil, micros, err
+	default:
 	}
-	imp, err := explain.Permutation(ctx, predict, outputs, X, ys, nClasses, metric, 3, seed)
+	if deadline, ok := ctx.Deadline(); ok {
+		// Columns are shuffled and scored in parallel, one prediction of
+		// the sample each; keep half the time left as a margin.
+		perCore := float64(len(cols)*importanceRepeats) / float64(runtime.GOMAXPROCS(0))
+		need := took.Seconds() * math.Ceil(perCore)
+		left := time.Until(deadline).Seconds() / 2
+		if need > left {
+			n := int(float64(X.Rows) * left / need)
+			if n < 100 {
+				return nil, micros, fmt.Errorf("it needs about %.1fs on %d rows and %.1fs are left", need, X.Rows, 2*left)
+			}
+			if X, cols, ys, err = importanceSample(frame, pipe, keep, y, order[:n]); err != nil {
+				return nil, micros, err
+			}
+		}
+	}
+	imp, err := explain.Permutation(ctx, predict, outputs, X, ys, nClasses, metric, importanceRepeats, seed)
 	select {
 	case perr := <-predictErr:
 		if err == nil {
@@ -989,6 +1007,36 @@ func explainModel(ctx context.Context, pipe *model.Pipeline, frame *data.Frame, 
 	default:
 	}
 	return imp, micros, err
+}
+
+// importanceSample takes the rows keep[k] for k in sample (in row order) of
+// a model's input columns as features, with their targets.
+func importanceSample(frame *data.Frame, pipe *model.Pipeline, keep []int, y []float64, sample []int) (*learn.Features, []*data.Column, []float64, error) {
+	sample = slices.Clone(sample)
+	slices.Sort(sample)
+	rows := make([]int, len(sample))
+	ys := make([]float64, len(sample))
+	for i, k := range sample {
+		rows[i], ys[i] = keep[k], y[k]
+	}
+	X := &learn.Features{Rows: len(rows)}
+	var cols []*data.Column
+	for _, in := range pipe.Inputs {
+		c := frame.Column(in.Name)
+		if c == nil {
+			return nil, nil, nil, fmt.Errorf("no input column %q", in.Name)
+		}
+		c = c.Take(rows)
+		cols = append(cols, c)
+		f := learn.Feature{Name: c.Name}
+		if c.Kind == data.Categorical || c.Kind == data.Text {
+			f.Codes, f.Levels = c.Codes, len(c.Levels)
+		} else {
+			f.Num = c.Num
+		}
+		X.Cols = append(X.Cols, f)
+	}
+	return X, cols, ys, nil
 }
 
 // Experiments lists experiments (custom trainings and AutoML searches),

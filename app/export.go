@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,25 +13,35 @@ import (
 	"time"
 
 	"modelsmith/ml/model"
+	"modelsmith/ml/onnx"
 	"modelsmith/storage"
 )
 
 // ExportFormats are the formats ExportModel writes.
-var ExportFormats = []string{"native"}
+var ExportFormats = []string{"native", "onnx"}
 
 // ExportModel encodes a model version ("name", "name@3" or "name@alias") in
 // format and returns the bytes and the version exported. "native" is one
 // versioned, checksummed file with the pipeline, its signature, metrics and
-// model card, which ImportModel reads back in any workspace.
+// model card, which ImportModel reads back in any workspace; "onnx" is the
+// whole pipeline as an ONNX graph (ml/onnx), or an error naming the part that
+// cannot be exported.
 func (s *Studio) ExportModel(ctx context.Context, ref, format string) ([]byte, ModelInfo, error) {
-	if format != "native" {
+	if format != "native" && format != "onnx" {
 		return nil, ModelInfo{}, usageErrorf("export format %q is not known (formats: %s)", format, strings.Join(ExportFormats, ", "))
 	}
-	_, m, err := s.loadModel(ctx, ref, true) // decoding checks the artifact before it leaves
+	pipe, m, err := s.loadModel(ctx, ref, true) // decoding checks the artifact before it leaves
 	if err != nil {
 		return nil, ModelInfo{}, err
 	}
 	info := modelFrom(m)
+	if format == "onnx" {
+		b, err := onnx.Export(pipe)
+		if err != nil {
+			return nil, info, fmt.Errorf("export %s to ONNX: %w", info.Ref, err)
+		}
+		return b, info, s.auditExport(ctx, info.Ref, format, len(b))
+	}
 	h := bundleHeader{Name: m.Name, Version: m.Version, Algorithm: m.Algorithm, Task: m.Task,
 		ArtifactSHA256: m.ArtifactSHA256, Signature: json.RawMessage(m.Signature),
 		ExportedAt: time.Now().UTC(), ExportedBy: codeVersion()}
@@ -47,11 +55,14 @@ func (s *Studio) ExportModel(ctx context.Context, ref, format string) ([]byte, M
 	if err != nil {
 		return nil, info, fmt.Errorf("export %s: %w", info.Ref, err)
 	}
-	err = s.ws.Update(ctx, func(tx *storage.Tx) error {
-		return tx.Audit(storage.AuditEntry{Actor: actor(), Action: "export", ObjectType: "model", ObjectName: info.Ref,
-			Detail: detailJSON(map[string]any{"format": format, "bytes": len(b)})})
+	return b, info, s.auditExport(ctx, info.Ref, format, len(b))
+}
+
+func (s *Studio) auditExport(ctx context.Context, ref, format string, size int) error {
+	return s.ws.Update(ctx, func(tx *storage.Tx) error {
+		return tx.Audit(storage.AuditEntry{Actor: actor(), Action: "export", ObjectType: "model", ObjectName: ref,
+			Detail: detailJSON(map[string]any{"format": format, "bytes": size})})
 	})
-	return b, info, err
 }
 
 // ExportModelFile writes ExportModel's bytes to path, through a temporary file
@@ -226,13 +237,4 @@ func (s *Studio) ModelAliases(ctx context.Context, name string) ([]AliasInfo, er
 		return err
 	})
 	return out, err
-}
-
-// artifactOK checks a stored artifact against its registry checksum.
-func artifactOK(m storage.Model) error {
-	sum := sha256.Sum256(m.Artifact)
-	if hex.EncodeToString(sum[:]) != m.ArtifactSHA256 {
-		return fmt.Errorf("model %s@%d: the stored artifact is corrupt (its SHA-256 does not match the registry)", m.Name, m.Version)
-	}
-	return nil
 }

@@ -46,8 +46,15 @@ func TestModelEdits(t *testing.T) {
 	})
 
 	t.Run("rename", func(t *testing.T) {
+		if _, err := s.SetModelAlias(ctx, "flowers@1", "prod"); err != nil {
+			t.Fatal(err)
+		}
 		if err := s.RenameModel(ctx, "flowers", "iris-bayes"); err != nil {
 			t.Fatal(err)
+		}
+		// The alias follows the model to its new name.
+		if m, err := s.Model(ctx, "iris-bayes@prod"); err != nil || m.Version != 1 {
+			t.Errorf("iris-bayes@prod after the rename: %v %v", m.Ref, err)
 		}
 		if got := refs(); got != "iris-bayes@1:production iris-bayes@2:none" {
 			t.Errorf("after rename: %s", got)
@@ -74,8 +81,8 @@ func TestModelEdits(t *testing.T) {
 
 	t.Run("delete", func(t *testing.T) {
 		deps, err := s.ModelDependents(ctx, "iris-bayes@1")
-		if err != nil || len(deps) != 0 {
-			t.Errorf("dependents %v %v", deps, err)
+		if err != nil || len(deps) != 1 || deps[0] != "alias iris-bayes@prod" {
+			t.Errorf("dependents %v %v, want the alias prod", deps, err)
 		}
 		m, err := s.DeleteModel(ctx, "iris-bayes@1")
 		if err != nil || m.Ref != "iris-bayes@1" {
@@ -86,6 +93,9 @@ func TestModelEdits(t *testing.T) {
 		}
 		if _, err := s.DeleteModel(ctx, "iris-bayes@1"); err == nil {
 			t.Errorf("deleted twice")
+		}
+		if aliases, err := s.ModelAliases(ctx, "iris-bayes"); err != nil || len(aliases) != 0 {
+			t.Errorf("aliases left pointing at the deleted version: %v %v", aliases, err)
 		}
 		// The run that trained it stays, for lineage.
 		runs, err := s.Runs(ctx, 0, 0)

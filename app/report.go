@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"modelsmith/ml/data"
@@ -15,6 +16,7 @@ import (
 	"modelsmith/ml/learn"
 	"modelsmith/ml/metrics"
 	"modelsmith/ml/model"
+	"modelsmith/storage"
 )
 
 // Limits on the work and size of a ModelReport, so that opening a model
@@ -71,7 +73,7 @@ type ModelReport struct {
 	Actual, Predicted, Residuals []float64
 
 	// Importance of every input column, largest first, and where it comes
-	// from ("permutation on 2000 held-out rows, roc_auc" or "stored with the
+	// from ("permutation on 2000 held-out rows" or "stored with the
 	// model").
 	Importance       []FeatureImportance
 	ImportanceSource string
@@ -80,8 +82,11 @@ type ModelReport struct {
 // ModelReport evaluates a model version on the rows it held out while
 // training: the same dataset, seed and holdout fraction give back the same
 // split Train made. A model trained without a holdout is evaluated on its
-// training dataset, and the report says so. The dataset must still be in the
-// workspace.
+// training dataset, and the report says so. An AutoML model is reported on
+// the validation predictions its search kept (out-of-fold with
+// cross-validation), scored all at once: the search's leaderboard may
+// average its folds' scores instead, which differs a little. The dataset
+// must still be in the workspace.
 func (s *Studio) ModelReport(ctx context.Context, ref string, progress func(Progress)) (ModelReport, error) {
 	report := func(stage string, frac float64, msg string) {
 		if progress != nil {
@@ -123,22 +128,31 @@ func (s *Studio) ModelReport(ctx context.Context, ref string, progress func(Prog
 	}
 
 	seed, holdout := reportSplit(pipe, info.Card)
-	_, held := data.Holdout(frame.Rows(), y, nClasses, holdout, seed)
-	evalFrame, evalY := frame, y
-	if len(held) > 0 {
-		evalFrame, evalY = frame.Take(held), takeFloats(y, held)
-		rep.Heldout = true
-		rep.Data = fmt.Sprintf("%d held-out rows of %s", len(held), info.DatasetRef)
+	var evalFrame *data.Frame
+	var evalY, out []float64
+	if rows, oof, desc, ok := s.searchPredictions(ctx, pipe, info.Card, y, nClasses, seed); ok {
+		// An AutoML model: its search validated it on out-of-fold (or
+		// held-out) predictions, kept with the trials. Those are honest
+		// where the final model, refitted on every row, has no unseen rows.
+		evalFrame, evalY, out = frame.Take(rows), takeFloats(y, rows), oof
+		rep.Heldout, rep.Data = true, desc+" of "+info.DatasetRef
 	} else {
-		rep.Data = fmt.Sprintf("all %d rows of %s (the training data: scores are optimistic)", frame.Rows(), info.DatasetRef)
+		_, held := data.Holdout(frame.Rows(), y, nClasses, holdout, seed)
+		evalFrame, evalY = frame, y
+		if len(held) > 0 {
+			evalFrame, evalY = frame.Take(held), takeFloats(y, held)
+			rep.Heldout = true
+			rep.Data = fmt.Sprintf("%d held-out rows of %s", len(held), info.DatasetRef)
+		} else {
+			rep.Data = fmt.Sprintf("all %d rows of %s (the training data: scores are optimistic)", frame.Rows(), info.DatasetRef)
+		}
+		report("predicting", 0.2, fmt.Sprintf("predicting %d rows", evalFrame.Rows()))
+		if out, err = pipe.Predict(ctx, evalFrame); err != nil {
+			return rep, fmt.Errorf("report on model %s: %w", info.Ref, err)
+		}
 	}
 	rep.Rows = evalFrame.Rows()
 
-	report("predicting", 0.2, fmt.Sprintf("predicting %d rows", rep.Rows))
-	out, err := pipe.Predict(ctx, evalFrame)
-	if err != nil {
-		return rep, fmt.Errorf("report on model %s: %w", info.Ref, err)
-	}
 	rep.Metrics = scoreAll(pipe.Task, evalY, out, nClasses)
 	if nClasses > 0 {
 		if err := rep.classCharts(evalY, out); err != nil {
@@ -164,10 +178,103 @@ func (s *Studio) ModelReport(ctx context.Context, ref string, progress func(Prog
 		if !rep.Heldout {
 			which = "training"
 		}
-		rep.ImportanceSource = fmt.Sprintf("permutation on %d %s rows, %s", sub.Rows(), which, rep.Metric)
+		rep.ImportanceSource = fmt.Sprintf("permutation on %d %s rows", sub.Rows(), which)
 	}
 	report("done", 1, "report ready")
 	return rep, nil
+}
+
+// searchPredictions returns the validation predictions an AutoML search
+// made for the model it registered (the weighted sum of its members' for an
+// ensemble), the dataset rows they are for and a description; ok is false
+// for a model of another kind or when they cannot be matched to the rows
+// with certainty (then the report falls back to the model's own
+// predictions).
+func (s *Studio) searchPredictions(ctx context.Context, pipe *model.Pipeline, card map[string]any, y []float64,
+	classes int, seed uint64) (rows []int, out []float64, desc string, ok bool) {
+	expID, _ := card["experiment_id"].(float64)
+	if cardString(card, "kind") != "automl" || expID <= 0 {
+		return nil, nil, "", false
+	}
+	weights := map[int]float64{}
+	if members, _ := card["ensemble"].([]any); len(members) > 0 {
+		for _, mb := range members {
+			m, _ := mb.(map[string]any)
+			t, ok1 := m["trial"].(float64)
+			w, ok2 := m["weight"].(float64)
+			if !ok1 || !ok2 {
+				return nil, nil, "", false
+			}
+			weights[int(t)] += w
+		}
+	} else if t, err := strconv.Atoi(pipe.Meta["automl_trial"]); err == nil {
+		weights[t] = 1
+	} else {
+		return nil, nil, "", false
+	}
+	var trials []storage.Trial
+	err := s.ws.View(ctx, func(tx *storage.Tx) error {
+		var err error
+		trials, err = tx.Trials(int64(expID), true)
+		return err
+	})
+	if err != nil {
+		return nil, nil, "", false
+	}
+	k := pipe.Outputs()
+	n := -1
+	found := 0
+	for _, t := range trials {
+		w, want := weights[t.Index]
+		if !want || t.Role != storage.RoleTrial {
+			continue
+		}
+		if t.OOFOutputs != k || len(t.OOF) == 0 || n >= 0 && t.OOFRows != n {
+			return nil, nil, "", false
+		}
+		if out == nil {
+			n = t.OOFRows
+			out = make([]float64, n*k)
+		}
+		for i, v := range t.OOF {
+			if math.IsNaN(v) {
+				return nil, nil, "", false
+			}
+			out[i] += w * v
+		}
+		found++
+	}
+	if found != len(weights) {
+		return nil, nil, "", false
+	}
+	validation := cardString(card, "validation")
+	switch {
+	case n == len(y):
+		rows = make([]int, n)
+		for i := range rows {
+			rows[i] = i
+		}
+		desc = fmt.Sprintf("the search's out-of-fold predictions (%s) on all %d rows", validation, n)
+	case strings.Contains(validation, "holdout"):
+		// "stratified holdout 20% (1234 rows)": the split the search made.
+		var pct int
+		i := strings.Index(validation, "holdout ")
+		if _, err := fmt.Sscanf(validation[i+len("holdout "):], "%d%%", &pct); err != nil || pct <= 0 {
+			return nil, nil, "", false
+		}
+		c := 0
+		if strings.HasPrefix(validation, "stratified") {
+			c = classes
+		}
+		_, rows = data.Holdout(len(y), y, c, float64(pct)/100, seed)
+		if len(rows) != n {
+			return nil, nil, "", false
+		}
+		desc = fmt.Sprintf("the search's predictions on %d held-out rows", n)
+	default:
+		return nil, nil, "", false
+	}
+	return rows, out, desc, true
 }
 
 // reportSplit is the seed and holdout fraction the model was trained with.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -9,6 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"modelsmith/ml/data"
+	"modelsmith/ml/model"
+	"modelsmith/storage"
 )
 
 // writeSynthetic writes a seeded CSV: a numeric signal x, a categorical
@@ -193,4 +198,183 @@ func irisPath(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// An AutoML model is reported on its search's out-of-fold predictions
+// (cross-validation on small data), or, with a holdout, on the search's
+// held-out rows; its stored importance is used.
+func TestModelReportAutoML(t *testing.T) {
+	ctx := context.Background()
+	s := openStudio(t, Options{Empty: true})
+	for _, tc := range []struct {
+		name  string
+		folds int
+		task  string
+	}{{"cv", 0, "binary"}, {"regression-cv", 3, "regression"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := s.AutoML(ctx, AutoMLOptions{Data: writeSynthetic(t, tc.task, 400), Target: "target", Trials: 4,
+				Seed: 2, Folds: tc.folds, Families: []string{"linear", "gbdt"}, Name: tc.name}, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := s.ModelReport(ctx, res.Model.Ref, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.Heldout || rep.Rows != 400 || !strings.Contains(rep.Data, "out-of-fold") {
+				t.Errorf("report on %d rows, held out %v: %q", rep.Rows, rep.Heldout, rep.Data)
+			}
+			// The search's own validation score, give or take pooling: the
+			// report scores all out-of-fold predictions at once, the search
+			// may average its folds' scores.
+			if got, want := rep.Metrics[rep.Metric], res.Model.Metrics[rep.Metric]; math.Abs(got-want) > 0.01 {
+				t.Errorf("%s %.6f in the report, %.6f from the search", rep.Metric, got, want)
+			}
+			if rep.ImportanceSource != "stored with the model" || len(rep.Importance) != 3 {
+				t.Errorf("importance %v from %q", rep.Importance, rep.ImportanceSource)
+			}
+		})
+	}
+}
+
+// A search on large data validates on a holdout. Such a search takes long
+// to run in a test, so its record is written here as AutoML writes it: an
+// automl experiment whose trial kept its predictions on the held-out rows,
+// and a model whose card names that trial and the validation. The report
+// must find exactly those rows again.
+func TestModelReportSearchHoldout(t *testing.T) {
+	ctx := context.Background()
+	s := openStudio(t, Options{Empty: true})
+	base, err := s.Train(ctx, TrainOptions{Data: writeSynthetic(t, "binary", 1500), Target: "target",
+		Algorithm: "linear", Name: "base", Seed: 4}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipe, stored, err := s.loadModel(ctx, base.Model.Ref, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := s.Dataset(ctx, base.Model.DatasetRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame, err := s.Frame(ctx, ds.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, _, err := model.Labels(frame.Column("target"), "binary")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, held := data.Holdout(frame.Rows(), y, 2, 0.2, 4)
+	oof, err := pipe.Predict(ctx, frame.Take(held))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.ws.Update(ctx, func(tx *storage.Tx) error {
+		exp := storage.Experiment{Kind: "automl", DatasetID: ds.ID, DatasetRef: ds.Ref, DatasetHash: ds.Hash,
+			Target: "target", Task: "binary", Metric: "roc_auc"}
+		if err := tx.InsertExperiment(&exp); err != nil {
+			return err
+		}
+		run := storage.Run{ExperimentID: exp.ID, Algorithm: "linear", Seed: 4, Status: "succeeded", Score: math.NaN(), ScoreStd: math.NaN()}
+		if err := tx.InsertRun(&run); err != nil {
+			return err
+		}
+		if err := tx.InsertTrial(storage.Trial{RunID: run.ID, ExperimentID: exp.ID, Index: 0, Status: "succeeded",
+			OOF: oof, OOFRows: len(held), OOFOutputs: 2}); err != nil {
+			return err
+		}
+		card := map[string]any{"kind": "automl", "experiment_id": exp.ID, "dataset": ds.Ref, "target": "target",
+			"metric": "roc_auc", "seed": 4, "validation": fmt.Sprintf("stratified holdout 20%% (%d rows)", len(held)),
+			"ensemble": []map[string]any{{"trial": 0, "weight": 1.0}}}
+		m := stored
+		m.ID, m.Name, m.Version, m.RunID, m.Card = 0, "searched", 0, run.ID, string(mustJSON(card))
+		return tx.InsertModel(&m)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := s.ModelReport(ctx, "searched", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Heldout || rep.Rows != len(held) || !strings.Contains(rep.Data, "search's predictions on 300 held-out rows") {
+		t.Errorf("report on %d rows, held out %v: %q", rep.Rows, rep.Heldout, rep.Data)
+	}
+	want := scoreAll("binary", takeFloats(y, held), oof, 2)
+	for name, v := range want {
+		if math.Abs(rep.Metrics[name]-v) > 1e-12 {
+			t.Errorf("%s %.6f, want %.6f from the stored predictions", name, rep.Metrics[name], v)
+		}
+	}
+	// A validation the report cannot match to rows: the model's own
+	// predictions on its training data, said so.
+	err = s.ws.Update(ctx, func(tx *storage.Tx) error {
+		m := stored
+		m.ID, m.Name, m.Version = 0, "unmatched", 0
+		m.Card = string(mustJSON(map[string]any{"kind": "automl", "experiment_id": 1, "dataset": ds.Ref,
+			"validation": "holdout 13% (7 rows)", "ensemble": []map[string]any{{"trial": 0, "weight": 1.0}}}))
+		return tx.InsertModel(&m)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := s.ModelReport(ctx, "unmatched", nil); err != nil || rep.Heldout || !strings.Contains(rep.Data, "optimistic") {
+		t.Errorf("unmatched validation: %q, %v", rep.Data, err)
+	}
+}
+
+// BenchmarkModelReportFlights is the first open of a model on the Models
+// screen for a large dataset: loading the 800k rows of flights_delay,
+// recreating the split, predicting the 10% held out, and permutation
+// importance on 2000 of them. Skipped without ../shared/datasets.
+func BenchmarkModelReportFlights(b *testing.B) {
+	path := filepath.Join(sharedData, "flights_delay", "train.csv.gz")
+	if _, err := os.Stat(path); err != nil {
+		b.Skip("no flights_delay in ../shared/datasets")
+	}
+	ctx := context.Background()
+	s, err := Open(ctx, Options{Path: filepath.Join(b.TempDir(), "bench.modelsmith"), Empty: true}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.Train(ctx, TrainOptions{Data: path, Target: "delayed", Algorithm: "gbdt",
+		Params: map[string]string{"n_estimators": "30"}, Seed: 1, Holdout: DefaultHoldout}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.ModelReport(ctx, res.Model.Ref, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// FuzzStoredImportance: any card JSON is read without panicking, and
+// importance read from it is sorted, largest first.
+func FuzzStoredImportance(f *testing.F) {
+	f.Add(`{"importance":[{"feature":"a","mean":0.1,"std":0.01},{"feature":"b","mean":0.3}]}`)
+	f.Add(`{"importance":{"x":1,"y":-2}}`)
+	f.Add(`{"permutation_importance":[{"feature":"a","importance":2}]}`)
+	f.Fuzz(func(t *testing.T, card string) {
+		var m map[string]any
+		if json.Unmarshal([]byte(card), &m) != nil {
+			return
+		}
+		imp, ok := storedImportance(m)
+		if !ok {
+			return
+		}
+		if len(imp) == 0 {
+			t.Fatal("ok with no importance")
+		}
+		for i := 1; i < len(imp); i++ {
+			if imp[i].Mean > imp[i-1].Mean {
+				t.Fatalf("not sorted: %v", imp)
+			}
+		}
+	})
 }

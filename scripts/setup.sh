@@ -35,3 +35,16 @@ if ! command -v go >/dev/null; then
   fi
 fi
 go mod download
+
+# onnxruntime-node for the ml/onnx tests, which run every exported model in
+# it. --ignore-scripts: the package's install script downloads CUDA binaries
+# from a host CI cannot reach; the CPU runtime the tests need ships in the
+# package itself. The version is pinned by tools/ort/package-lock.json.
+if command -v npm >/dev/null; then
+  if [[ ! -f tools/ort/node_modules/onnxruntime-node/package.json ]]; then
+    echo "setup: installing onnxruntime-node into tools/ort" >&2
+    (cd tools/ort && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  fi
+else
+  echo "setup: npm not found: the ml/onnx tests will skip locally (and fail under CI=true); install Node.js 18+ to run them" >&2
+fi

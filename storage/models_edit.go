@@ -32,17 +32,8 @@ func (tx *Tx) RenameModel(oldName, newName string) error {
 	if err := affectedSome(res, err, fmt.Sprintf("rename model %q", oldName)); err != nil {
 		return err
 	}
-	for _, ref := range []struct{ table, column string }{{"model_aliases", "model_name"}} {
-		ok, err := tx.hasTable(ref.table)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue
-		}
-		if _, err := tx.exec(`UPDATE `+ref.table+` SET `+ref.column+` = ? WHERE `+ref.column+` = ?`, newName, oldName); err != nil {
-			return fmt.Errorf("storage: rename model %q in %s: %w", oldName, ref.table, err)
-		}
+	if _, err := tx.exec(`UPDATE model_aliases SET model_name = ? WHERE model_name = ?`, newName, oldName); err != nil {
+		return fmt.Errorf("storage: rename model %q in its aliases: %w", oldName, err)
 	}
 	return nil
 }
@@ -56,14 +47,6 @@ func (tx *Tx) DeleteModel(id int64) error {
 	}
 	res, err := tx.exec(`DELETE FROM models WHERE id = ?`, id)
 	return affectedOne(res, err, fmt.Sprintf("delete model %d", id))
-}
-
-func (tx *Tx) hasTable(name string) (bool, error) {
-	var n int
-	if err := tx.queryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, name).Scan(&n); err != nil {
-		return false, fmt.Errorf("storage: look for table %s: %w", name, err)
-	}
-	return n > 0, nil
 }
 
 func affectedSome(res interface{ RowsAffected() (int64, error) }, err error, what string) error {
@@ -92,19 +75,12 @@ func (tx *Tx) ModelDependents(id int64) ([]string, error) {
 		return nil, fmt.Errorf("storage: model %d: %w", id, notFound(err))
 	}
 	var out []string
-	queries := []struct{ table, query, format string }{
-		{"model_aliases", `SELECT alias FROM model_aliases WHERE model_name = ? AND version = ? ORDER BY alias`, "alias %s@%s"},
-		{"deployments", `SELECT name FROM deployments WHERE model_id = (SELECT id FROM models WHERE name = ? AND version = ?)
+	queries := []struct{ query, format string }{
+		{`SELECT alias FROM model_aliases WHERE model_name = ? AND version = ? ORDER BY alias`, "alias %s@%s"},
+		{`SELECT name FROM deployments WHERE model_id = (SELECT id FROM models WHERE name = ? AND version = ?)
 			AND status = 'running' ORDER BY name`, "running deployment %[2]s"},
 	}
 	for _, q := range queries {
-		ok, err := tx.hasTable(q.table)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			continue
-		}
 		rows, err := tx.query(q.query, name, version)
 		if err != nil {
 			return nil, fmt.Errorf("storage: dependents of model %s@%d: %w", name, version, err)

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -280,7 +281,28 @@ type Prediction struct {
 	Label        string // ground truth, "" when unknown
 }
 
-// InsertPredictions appends rows with one prepared statement.
+// predictionsPerInsert is how many rows one INSERT statement carries: the
+// per-statement cost of database/sql and the driver dominates for single
+// rows.
+const predictionsPerInsert = 64
+
+const predictionColumns = 8
+
+var predictionInsert = insertStatement(predictionsPerInsert)
+
+func insertStatement(rows int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO predictions (deployment_id, model_id, at, request_id, row_index, inputs, outputs, latency_ms) VALUES `)
+	for i := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+	}
+	return b.String()
+}
+
+// InsertPredictions appends rows, many per prepared statement.
 func (tx *Tx) InsertPredictions(ps []Prediction) error {
 	if err := tx.writableErr(); err != nil {
 		return err
@@ -288,16 +310,36 @@ func (tx *Tx) InsertPredictions(ps []Prediction) error {
 	if len(ps) == 0 {
 		return nil
 	}
-	stmt, err := tx.tx.PrepareContext(tx.ctx, `INSERT INTO predictions (deployment_id, model_id, at, request_id,
-		row_index, inputs, outputs, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("storage: insert predictions: %w", err)
+	args := make([]any, 0, predictionsPerInsert*predictionColumns)
+	add := func(p Prediction) {
+		args = append(args, p.DeploymentID, nullID(p.ModelID), formatTime(stamp(p.At)), p.RequestID, p.Row, p.Inputs,
+			p.Outputs, p.LatencyMS)
 	}
-	defer stmt.Close()
-	for _, p := range ps {
-		if _, err := stmt.ExecContext(tx.ctx, p.DeploymentID, nullID(p.ModelID), formatTime(stamp(p.At)), p.RequestID,
-			p.Row, p.Inputs, p.Outputs, p.LatencyMS); err != nil {
-			return fmt.Errorf("storage: insert prediction of request %s: %w", p.RequestID, err)
+	if len(ps) >= predictionsPerInsert {
+		stmt, err := tx.tx.PrepareContext(tx.ctx, predictionInsert)
+		if err != nil {
+			return fmt.Errorf("storage: insert predictions: %w", err)
+		}
+		defer stmt.Close()
+		for len(ps) >= predictionsPerInsert {
+			args = args[:0]
+			for _, p := range ps[:predictionsPerInsert] {
+				add(p)
+			}
+			if _, err := stmt.ExecContext(tx.ctx, args...); err != nil {
+				return fmt.Errorf("storage: insert predictions of requests %s to %s: %w", ps[0].RequestID,
+					ps[predictionsPerInsert-1].RequestID, err)
+			}
+			ps = ps[predictionsPerInsert:]
+		}
+	}
+	if len(ps) > 0 {
+		args = args[:0]
+		for _, p := range ps {
+			add(p)
+		}
+		if _, err := tx.exec(insertStatement(len(ps)), args...); err != nil {
+			return fmt.Errorf("storage: insert predictions of requests %s to %s: %w", ps[0].RequestID, ps[len(ps)-1].RequestID, err)
 		}
 	}
 	return nil
@@ -348,4 +390,22 @@ func (tx *Tx) Predictions(deploymentID int64, limit int) ([]Prediction, error) {
 		out = append(out, p)
 	}
 	return out, rows.Err()
+}
+
+// ModelID returns the id of a model version (version 0: the latest) without
+// loading its artifact; a missing one wraps ErrNotFound.
+func (tx *Tx) ModelID(name string, version int) (int64, error) {
+	if err := tx.readable(); err != nil {
+		return 0, err
+	}
+	var id int64
+	err := tx.queryRow(`SELECT id FROM models WHERE name = ? AND (? = 0 OR version = ?) ORDER BY version DESC LIMIT 1`,
+		name, version, version).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("model %s@%d: %w", name, version, ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("storage: model %s@%d: %w", name, version, err)
+	}
+	return id, nil
 }

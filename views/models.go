@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +48,8 @@ type modelsScreen struct {
 	rename   *widget.Button
 	predict  *widget.Button
 	remove   *widget.Button
+	alias    *widget.Button
+	export   *widget.Button
 
 	tabs       *container.AppTabs
 	perf       *container.Scroll
@@ -64,6 +67,7 @@ type modelsScreen struct {
 	current  *app.ModelInfo
 	report   *app.ModelReport
 	reports  map[int64]*app.ModelReport // by model id: a report does not change
+	aliases  []app.AliasInfo            // of every model, as last loaded
 	pending  string                     // a ref to select once the list has loaded
 	cancel   context.CancelFunc         // of the report being computed
 	reportOf int64                      // the model whose report is being computed
@@ -107,6 +111,7 @@ func newModelsScreen(s *Shell) *modelsScreen {
 	left := container.NewBorder(container.NewVBox(m.count, m.empty), nil, nil, nil, m.list)
 
 	m.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	m.title.SizeName = theme.SizeNameSubHeadingText
 	m.subtitle = widget.NewLabel("")
 	m.subtitle.Truncation = fyne.TextTruncateEllipsis
 	m.stage = widget.NewSelect(app.ModelStages(), m.setStage)
@@ -114,14 +119,16 @@ func newModelsScreen(s *Shell) *modelsScreen {
 	m.predict = widget.NewButtonWithIcon("Predict on a file…", theme.MediaPlayIcon(), m.askPredict)
 	m.predict.Importance = widget.HighImportance
 	m.remove = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), m.askDelete)
-	actions := container.NewHBox(widget.NewLabel("Stage"), m.stage, m.rename, m.predict, m.remove)
+	m.alias = widget.NewButtonWithIcon("Alias…", theme.MailForwardIcon(), m.askAlias)
+	m.export = widget.NewButtonWithIcon("Export…", theme.DownloadIcon(), m.askExport)
+	actions := container.NewHBox(m.predict, m.export, m.alias, m.rename, m.remove)
 
 	m.status = widget.NewLabel("")
 	m.status.Wrapping = fyne.TextWrapWord
 	m.busy = widget.NewProgressBarInfinite()
 	m.busy.Stop()
 	m.busy.Hide()
-	m.metrics = container.NewGridWrap(fyne.NewSize(150, 64))
+	m.metrics = container.NewGridWrap(fyne.NewSize(190, 64))
 
 	m.confusion = m.newChart(m.drawConfusion)
 	m.roc = m.newChart(m.drawROC)
@@ -134,7 +141,7 @@ func newModelsScreen(s *Shell) *modelsScreen {
 	m.importance = charts.NewChart(fyne.NewSize(420, 300), m.drawImportance)
 	m.impNote = widget.NewLabel("")
 	m.impNote.Wrapping = fyne.TextWrapWord
-	importance := container.NewBorder(nil, m.impNote, nil, nil, m.importance)
+	importance := container.NewBorder(m.impNote, nil, nil, nil, m.importance)
 
 	m.card = container.New(layout.NewFormLayout())
 	m.tabs = container.NewAppTabs(
@@ -142,7 +149,9 @@ func newModelsScreen(s *Shell) *modelsScreen {
 		container.NewTabItemWithIcon("Importance", theme.ListIcon(), importance),
 		container.NewTabItemWithIcon("Model card", theme.DocumentIcon(), container.NewVScroll(m.card)),
 	)
-	head := container.NewVBox(m.title, m.subtitle, actions, widget.NewSeparator())
+	names := container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.Padding()), m.title, m.subtitle)
+	stage := container.NewVBox(container.NewHBox(widget.NewLabel("Stage"), m.stage))
+	head := container.NewVBox(container.NewBorder(nil, nil, nil, stage, names), actions, widget.NewSeparator())
 	m.body = container.NewBorder(head, nil, nil, nil, m.tabs)
 	m.hint = widget.NewLabel("Choose a model on the left to see how well it does.")
 	m.placeholder = container.NewCenter(m.hint)
@@ -172,11 +181,16 @@ func (m *modelsScreen) selectRef(ref string) {
 func (m *modelsScreen) reload(ref string) {
 	m.shell.background(func(ctx context.Context) {
 		list, err := m.shell.studio.Models(ctx)
+		var aliases []app.AliasInfo
+		if err == nil {
+			aliases, err = m.shell.studio.ModelAliases(ctx, "")
+		}
 		post(func() {
 			if err != nil {
 				m.shell.showError("Could not list the models", err)
 				return
 			}
+			m.aliases = aliases
 			m.setModels(list, ref)
 		})
 	})
@@ -235,8 +249,12 @@ func (m *modelsScreen) show(mi app.ModelInfo) {
 	m.detail.Objects = []fyne.CanvasObject{m.body}
 	m.detail.Refresh()
 	m.title.SetText(mi.Ref)
-	m.subtitle.SetText(fmt.Sprintf("%s · %s · trained on %s · %s", mi.Algorithm, mi.Task, orDash(mi.DatasetRef),
-		mi.CreatedAt.Local().Format(time.DateTime)))
+	sub := fmt.Sprintf("%s · %s · trained on %s · %s", mi.Algorithm, mi.Task, orDash(mi.DatasetRef),
+		mi.CreatedAt.Local().Format(time.DateTime))
+	if names := m.aliasesOf(mi); len(names) > 0 {
+		sub += " · alias " + strings.Join(names, ", ")
+	}
+	m.subtitle.SetText(sub)
 	m.stage.OnChanged = nil
 	m.stage.SetSelected(mi.Stage)
 	m.stage.OnChanged = m.setStage
@@ -322,8 +340,8 @@ func (m *modelsScreen) showReport(rep *app.ModelReport) {
 		c.Update()
 	}
 	if len(rep.Importance) > 0 {
-		m.impNote.SetText("How much the " + rep.Metric + " score drops when a column's values are shuffled (" +
-			rep.ImportanceSource + "). Longer bars: the model relies on that column more.")
+		m.impNote.SetText("How much the " + app.MetricLabel(rep.Metric, rep.Task) + " score drops when a column's values are " +
+			"shuffled (" + rep.ImportanceSource + "). Longer bars: the model relies on that column more.")
 	} else {
 		m.impNote.SetText("No importance for this model.")
 	}
@@ -365,8 +383,10 @@ func (m *modelsScreen) fillCard(mi app.ModelInfo) {
 	var rows []fyne.CanvasObject
 	add := func(key, value string) {
 		k := widget.NewLabelWithStyle(key, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+		// One line per value (maps: one line per entry), never wrapped: a
+		// wrapped label in a form layout overlaps the next row.
 		v := widget.NewLabel(value)
-		v.Wrapping = fyne.TextWrapWord
+		v.Truncation = fyne.TextTruncateEllipsis
 		v.Selectable = true
 		rows = append(rows, k, v)
 	}
@@ -450,7 +470,7 @@ func cardValue(v any) string {
 		for i, k := range keys {
 			parts[i] = k + " = " + cardValue(t[k])
 		}
-		return strings.Join(parts, ", ")
+		return strings.Join(parts, "\n")
 	case []any:
 		parts := make([]string, len(t))
 		for i, x := range t {
@@ -670,6 +690,141 @@ func (m *modelsScreen) deleteModel(ref string) {
 				m.clear()
 			}
 			m.reload("")
+		})
+	})
+}
+
+// aliasesOf lists the aliases pointing at model version mi.
+func (m *modelsScreen) aliasesOf(mi app.ModelInfo) []string {
+	var out []string
+	for _, a := range m.aliases {
+		if a.Model == mi.Name && a.Version == mi.Version {
+			out = append(out, a.Alias)
+		}
+	}
+	return out
+}
+
+// askAlias lets the user point an alias (prod, canary…) at the shown
+// version, or remove one of its aliases.
+func (m *modelsScreen) askAlias() {
+	if m.current == nil {
+		return
+	}
+	mi := *m.current
+	entry := widget.NewEntry()
+	entry.SetPlaceHolder("prod")
+	entry.Validator = func(s string) error {
+		if strings.TrimSpace(s) == "" {
+			return fmt.Errorf("an alias is needed")
+		}
+		return nil
+	}
+	help := widget.NewLabel(fmt.Sprintf("%s@ALIAS then names this version wherever a model is named: "+
+		"a server started on %s@ALIAS follows the alias when it moves.", mi.Name, mi.Name))
+	help.Wrapping = fyne.TextWrapWord
+	items := []*widget.FormItem{widget.NewFormItem("Alias", entry), widget.NewFormItem("", help)}
+	for _, name := range m.aliasesOf(mi) {
+		remove := widget.NewButtonWithIcon("Remove "+mi.Name+"@"+name, theme.ContentRemoveIcon(), nil)
+		items = append(items, widget.NewFormItem("", remove))
+		remove.OnTapped = func() {
+			remove.Disable()
+			m.removeAlias(mi, name)
+		}
+	}
+	d := dialog.NewForm("Alias for "+mi.Ref, "Set", "Close", items, func(ok bool) {
+		if ok {
+			m.setAlias(mi.Ref, strings.TrimSpace(entry.Text))
+		}
+	}, m.shell.win)
+	d.Resize(fyne.NewSize(480, 260))
+	d.Show()
+	m.shell.win.Canvas().Focus(entry)
+}
+
+func (m *modelsScreen) setAlias(ref, alias string) {
+	m.shell.background(func(ctx context.Context) {
+		_, err := m.shell.studio.SetModelAlias(ctx, ref, alias)
+		post(func() {
+			if err != nil {
+				m.shell.showError("Could not set the alias", err)
+				return
+			}
+			m.reload(ref)
+		})
+	})
+}
+
+func (m *modelsScreen) removeAlias(mi app.ModelInfo, alias string) {
+	m.shell.background(func(ctx context.Context) {
+		err := m.shell.studio.RemoveModelAlias(ctx, mi.Name, alias)
+		post(func() {
+			if err != nil {
+				m.shell.showError("Could not remove the alias", err)
+				return
+			}
+			m.reload(mi.Ref)
+		})
+	})
+}
+
+// askExport asks for the format (when there is a choice) and the file.
+func (m *modelsScreen) askExport() {
+	if m.current == nil {
+		return
+	}
+	ref, name := m.current.Ref, m.current.Name+"-"+strconv.Itoa(m.current.Version)
+	save := func(format string) {
+		d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+			if err != nil {
+				m.shell.showError("Could not choose where to save", err)
+				return
+			}
+			if w == nil {
+				return
+			}
+			path := w.URI().Path()
+			w.Close()
+			m.exportTo(ref, format, path)
+		}, m.shell.win)
+		d.SetFileName(name + exportExtension(format))
+		d.Resize(fyne.NewSize(900, 600))
+		d.Show()
+	}
+	if len(app.ExportFormats) == 1 {
+		save(app.ExportFormats[0])
+		return
+	}
+	pick := widget.NewRadioGroup(app.ExportFormats, nil)
+	pick.SetSelected(app.ExportFormats[0])
+	dialog.ShowForm("Export "+ref, "Choose file…", "Cancel", []*widget.FormItem{widget.NewFormItem("Format", pick)},
+		func(ok bool) {
+			if ok && pick.Selected != "" {
+				save(pick.Selected)
+			}
+		}, m.shell.win)
+}
+
+func exportExtension(format string) string {
+	switch format {
+	case "native":
+		return ".msmodel"
+	case "onnx":
+		return ".onnx"
+	}
+	return "." + format
+}
+
+// exportTo writes model ref in format to path.
+func (m *modelsScreen) exportTo(ref, format, path string) {
+	m.shell.background(func(ctx context.Context) {
+		info, err := m.shell.studio.ExportModelFile(ctx, ref, format, path)
+		post(func() {
+			if err != nil {
+				m.shell.showError("Could not export "+ref, err)
+				return
+			}
+			dialog.ShowInformation("Model exported", fmt.Sprintf("Wrote %s (%s format) to\n%s", info.Ref, format, path), m.shell.win)
 		})
 	})
 }

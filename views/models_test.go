@@ -153,6 +153,26 @@ func TestModelsScreenActions(t *testing.T) {
 		t.Errorf("stored stage %q (%v)", info.Stage, err)
 	}
 
+	// Alias through its dialog.
+	onUI(func() { m.askAlias() })
+	onUI(func() {
+		entry := findEntry(w.Canvas().Overlays().Top())
+		if entry == nil {
+			t.Fatal("no alias entry in the alias dialog")
+		}
+		entry.SetText("prod")
+		tapButton(t, w.Canvas().Overlays().Top(), "Set")
+	})
+	eventually(t, "the alias in the header", func() bool { return strings.Contains(m.subtitle.Text, "alias prod") })
+
+	// Export writes a native model file.
+	exported := filepath.Join(t.TempDir(), "churn.msmodel")
+	onUI(func() { m.exportTo("churn@1", "native", exported) })
+	eventually(t, "the exported file", func() bool {
+		b, err := os.ReadFile(exported)
+		return err == nil && strings.HasPrefix(string(b), "MSBUNDLE")
+	})
+
 	// Rename through its dialog.
 	onUI(func() { m.askRename() })
 	onUI(func() {
@@ -164,6 +184,7 @@ func TestModelsScreenActions(t *testing.T) {
 		tapButton(t, w.Canvas().Overlays().Top(), "Rename")
 	})
 	eventually(t, "the renamed model", func() bool { return m.current != nil && m.current.Ref == "retention@1" })
+	eventually(t, "the alias to follow the rename", func() bool { return strings.Contains(m.subtitle.Text, "alias prod") })
 
 	// Predict on a file, written as CSV.
 	out := filepath.Join(t.TempDir(), "scored.csv")
@@ -179,11 +200,16 @@ func TestModelsScreenActions(t *testing.T) {
 		t.Errorf("predictions file: %d lines, header %q", len(lines), lines[0])
 	}
 
-	// Delete, confirmed in its dialog.
+	// Delete, confirmed in its dialog, which names the alias that goes.
 	onUI(func() { m.askDelete() })
 	eventually(t, "the delete confirmation", func() bool {
 		top := w.Canvas().Overlays().Top()
 		return top != nil && buttonIn(top, "Delete") != nil
+	})
+	onUI(func() {
+		if !hasText(w.Canvas().Overlays().Top(), "alias retention@prod") {
+			t.Error("the delete confirmation does not name the alias pointing at the model")
+		}
 	})
 	onUI(func() { tapButton(t, w.Canvas().Overlays().Top(), "Delete") })
 	eventually(t, "the model to go", func() bool { return len(m.models) == 0 && m.current == nil })
@@ -251,6 +277,13 @@ func buttonIn(o fyne.CanvasObject, text string) *widget.Button {
 		return false
 	})
 	return found
+}
+
+func hasText(o fyne.CanvasObject, text string) bool {
+	return walk(o, func(c fyne.CanvasObject) bool {
+		l, ok := c.(*widget.Label)
+		return ok && strings.Contains(l.Text, text)
+	})
 }
 
 func findEntry(o fyne.CanvasObject) *widget.Entry {

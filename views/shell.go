@@ -85,6 +85,8 @@ func NewShell(studio *app.Studio, win fyne.Window, switchWorkspace func(create b
 	s.add(&screen{title: "Runs", icon: theme.ListIcon(), view: s.runs.view, onShow: s.runs.onShow, selectRef: s.runs.selectRef})
 	models := newModelsScreen(s)
 	s.add(&screen{title: "Models", icon: theme.ComputerIcon(), view: models.view, onShow: models.onShow, selectRef: models.selectRef})
+	deploy := newDeployScreen(s) // views/deploy.go
+	s.add(&screen{title: "Deploy", icon: theme.UploadIcon(), view: deploy.view, onShow: deploy.onShow, selectRef: deploy.selectRef})
 	s.add(&screen{title: "Jobs", icon: theme.HistoryIcon(), view: s.jobs.view, onShow: s.jobs.reload})
 	s.add(&screen{title: "Settings", icon: theme.SettingsIcon(), view: s.settings.view, onShow: s.settings.onShow})
 	s.content = container.NewStack()

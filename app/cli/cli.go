@@ -58,10 +58,15 @@ var commands = []command{
 	{"automl", "--data N|FILE --target COL [--time T] [--name M] [--resume E]", "search models in a time budget, register the best as M@version", runAutoML},
 	{"runs", "[--experiment E] [--limit N]", "training runs, newest first", runRuns},
 	{"models", "", "the registered models", runModels},
-	{"model", "show NAME[@VERSION]", "a model's metrics, parameters and lineage", runModel},
+	{"model", "show NAME[@VERSION] | alias [NAME[@V] ALIAS]", "a model's metrics and lineage; aliases such as prod", runModel},
 	{"evaluate", "--model M --data N|FILE", "score a model on labelled data", runEvaluate},
 	{"predict", "--model M --data N|FILE [--out FILE]", "predictions as CSV: inputs, prediction, proba_<class>", runPredict},
 	{"jobs", "[--limit N]", "recent background jobs and how they ended", runJobs},
+	{"export", "--model M --format native|onnx --out FILE", "write a model version to a file: native (re-importable) or ONNX", runExport},
+	{"import-model", "FILE [--name N]", "register a model from an exported file", runImportModel},
+	{"serve", "--model M[@V|@ALIAS]... [--addr 127.0.0.1:8080]", "serve models over HTTP (KServe OIP v2, /predict, /metrics)", runServe},
+	{"token", "create [--name N] | list [--all] | revoke ID", "bearer tokens for the inference server", runToken},
+	{"deployments", "[--running]", "inference servers and the predictions they logged", runDeployments},
 }
 
 type globals struct {
@@ -111,7 +116,7 @@ Usage:
 Commands:
 `)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %-62s %s\n", c.name, c.args, c.summary)
+		fmt.Fprintf(w, "  %-12s %-62s %s\n", c.name, c.args, c.summary)
 	}
 	fmt.Fprintf(w, `
 Every command takes --json for machine-readable output.

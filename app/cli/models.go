@@ -189,8 +189,11 @@ func runModels(ctx context.Context, g *globals, args []string) error {
 }
 
 func runModel(ctx context.Context, g *globals, args []string) error {
+	if len(args) > 0 && args[0] == "alias" {
+		return runModelAlias(ctx, g, args[1:]) // export.go
+	}
 	if len(args) == 0 || args[0] != "show" {
-		return usagef("model needs the subcommand show: model show NAME[@VERSION]")
+		return usagef("model needs a subcommand: model show NAME[@VERSION] or model alias")
 	}
 	fs := flag.NewFlagSet("model show", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "")

@@ -26,6 +26,7 @@ type famState struct {
 	best      []float64         // numeric dims, normalised
 	bestVals  map[string]string // values of the best configuration
 	bestScore float64
+	bestTrial Trial
 	has       bool
 
 	step     float64
@@ -55,10 +56,10 @@ func (st *famState) observe(s *search, c config, t Trial) {
 		st.failed()
 		return
 	}
-	if !st.has || s.isBetter(t.Score, st.bestScore) {
+	if !st.has || s.trialBetter(t, st.bestTrial) {
 		improved := st.has
 		st.has = true
-		st.bestScore = t.Score
+		st.bestScore, st.bestTrial = t.Score, t
 		st.bestVals = copyMap(c.values)
 		st.best = st.encode(c.values)
 		st.opposite = false
@@ -139,9 +140,9 @@ func (s *search) pickFamily() *family {
 	}
 	slices.SortStableFunc(ranked, func(a, b *famState) int {
 		switch {
-		case s.isBetter(a.bestScore, b.bestScore):
+		case s.trialBetter(a.bestTrial, b.bestTrial):
 			return -1
-		case s.isBetter(b.bestScore, a.bestScore):
+		case s.trialBetter(b.bestTrial, a.bestTrial):
 			return 1
 		}
 		return 0

@@ -22,6 +22,7 @@ const (
 	cvMaxRows     = 100_000
 	manyFoldsRows = 10_000 // 5 folds below, 3 above
 	holdoutFrac   = 0.2
+	textWidth     = 200 // features a text column counts for in cvMaxCells
 )
 
 // problem is the checked input of a search: the feature columns, the target
@@ -188,7 +189,7 @@ func (p *problem) plan(cfg Config) {
 	n := len(p.y)
 	p.folds = cfg.Folds
 	if p.folds == 0 {
-		cells := n * len(p.features)
+		cells := n * p.width()
 		switch {
 		case n > cvMaxRows || cells > cvMaxCells:
 			p.folds = 0
@@ -298,6 +299,31 @@ func (p *problem) validOrder() []int {
 	}
 	_, v := p.rowsOf(0)
 	return v
+}
+
+// width estimates the features the columns become: a text column becomes
+// thousands of TF-IDF features.
+func (p *problem) width() int {
+	w := 0
+	for _, c := range p.frame.Columns {
+		if c.Kind == data.Text {
+			w += textWidth
+		} else {
+			w++
+		}
+	}
+	return w
+}
+
+// textOnly reports whether every feature column is text: its features are
+// then all non-negative TF-IDF values (multinomial naive Bayes applies).
+func (p *problem) textOnly() bool {
+	for _, c := range p.frame.Columns {
+		if c.Kind != data.Text {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *problem) outputs() int { return max(p.classes, 1) }

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strconv"
 	"time"
 
 	"modelsmith/ml/learn"
+	"modelsmith/ml/learn/forest"
 	"modelsmith/ml/learn/gbdt"
 	"modelsmith/ml/metrics"
 	"modelsmith/ml/model"
@@ -21,12 +23,20 @@ import (
 const (
 	// maxTrialShare caps one trial at this share of the budget: a trial
 	// that would take longer is stopped (pruned) so the search can go on.
-	maxTrialShare = 0.4
+	// Learners with a time limit return what they grew by then; boosting,
+	// the family that most often wins, gets more (limitedShare).
+	maxTrialShare = 0.25
+	limitedShare  = 0.4
+	// minTrialTime is the least time worth starting a time-limited trial.
+	minTrialTime = time.Second
 	// maxRefitShare caps the time kept back for the final refit.
 	maxRefitShare = 0.25
 	// refitGrowth is how much longer a fit on all rows takes than a fit on
 	// one fold's training rows, beyond the row ratio.
 	refitGrowth = 1.2
+	// refitMargin multiplies refit estimates: timings vary with the
+	// machine's load.
+	refitMargin = 1.5
 	// finishMargin is kept back for ensemble selection and building the
 	// result after the search.
 	finishMargin = 300 * time.Millisecond
@@ -65,6 +75,16 @@ type search struct {
 	// secPerCost is the most seconds per unit of family cost measured.
 	secPerCost map[string]float64
 	notes      []string
+}
+
+// debug prints the phases of a search to stderr when the environment sets
+// MODELSMITH_AUTOML_DEBUG, for measuring budget use.
+var debug = os.Getenv("MODELSMITH_AUTOML_DEBUG") != ""
+
+func (s *search) debugf(format string, a ...any) {
+	if debug {
+		fmt.Fprintf(os.Stderr, "automl %7.2fs: %s\n", time.Since(s.start).Seconds(), fmt.Sprintf(format, a...))
+	}
 }
 
 func newSearch(p *problem, cfg Config, onEvent func(Event)) *search {
@@ -117,6 +137,7 @@ func (s *search) run(ctx context.Context) (*Result, error) {
 		}
 		s.record(t, c, first, true)
 	}
+	s.debugf("search done: %d trials, refit reserve %v", len(s.trials), s.refitReserve())
 	res := s.result()
 	if stopErr != nil {
 		res.Notes = append(res.Notes, "the search was stopped before its end: the model was not refitted")
@@ -125,6 +146,7 @@ func (s *search) run(ctx context.Context) (*Result, error) {
 	if err := s.finish(ctx, res); err != nil {
 		return res, wrapCtx(err)
 	}
+	s.debugf("finished")
 	return res, nil
 }
 
@@ -228,36 +250,74 @@ func (s *search) fits(c config) bool {
 	if left <= 0 {
 		return false
 	}
+	if c.fam.timeLimited() {
+		return left >= minTrialTime
+	}
 	est := s.estimate(c)
 	return est <= left.Seconds()
 }
 
 // estimate is the expected seconds of a trial, from the most seconds per
-// unit of cost measured in the family (0 when none was measured).
+// unit of cost measured in the family; for a family not measured yet, its
+// prior cost relative to linear's (or twice the longest trial so far).
 func (s *search) estimate(c config) float64 {
-	return s.secPerCost[c.fam.name] * c.fam.cost(s.p, c.values)
+	if spc, ok := s.secPerCost[c.fam.name]; ok {
+		return spc * c.fam.cost(s.p, c.values)
+	}
+	if spc, ok := s.secPerCost["linear"]; ok {
+		return spc * c.fam.relCost
+	}
+	longest := 0.0
+	for _, t := range s.trials {
+		longest = max(longest, t.FitSeconds)
+	}
+	return 2 * longest
 }
 
-// refitReserve is the time kept for refitting the best trial on all rows.
+// refitReserve is the time kept for refitting the final model on all rows:
+// the refits of the best trials of the three best families (an ensemble's
+// likely members), at most maxRefitShare of the budget.
 func (s *search) refitReserve() time.Duration {
 	if s.cfg.NoRefit || s.best < 0 || s.cfg.Budget <= 0 {
 		return 0
 	}
-	t := s.trials[s.best]
-	perFold := t.FitSeconds / float64(s.p.splits())
-	est := perFold * refitGrowth * float64(len(s.p.y)) / float64(max(s.p.trainRows, 1))
-	// Room for a small ensemble too.
-	est *= 1.5
+	var tops []Trial
+	for _, st := range s.state {
+		if st.has {
+			tops = append(tops, st.bestTrial)
+		}
+	}
+	slices.SortFunc(tops, func(a, b Trial) int {
+		switch {
+		case s.trialBetter(a, b):
+			return -1
+		case s.trialBetter(b, a):
+			return 1
+		}
+		return a.Index - b.Index
+	})
+	est := 0.0
+	for i, t := range tops {
+		if i == 3 {
+			break
+		}
+		est += s.refitSeconds(t)
+	}
+	est *= refitMargin
 	return min(time.Duration(est*float64(time.Second)), time.Duration(float64(s.cfg.Budget)*maxRefitShare))
 }
 
-// trialDeadline bounds one trial.
-func (s *search) trialDeadline() time.Time {
+// trialDeadline bounds one trial of fam.
+func (s *search) trialDeadline(fam *family) time.Time {
 	if s.deadline.IsZero() {
 		return time.Time{}
 	}
 	d := s.deadline.Add(-s.refitReserve())
-	if limit := time.Now().Add(time.Duration(float64(s.cfg.Budget) * maxTrialShare)); limit.Before(d) {
+	share := maxTrialShare
+	if fam.name == "gbdt" {
+		share = limitedShare
+	}
+	if limit := time.Now().Add(time.Duration(float64(s.cfg.Budget) * share)); limit.Before(d) {
 		d = limit
 	}
 	return d
@@ -275,7 +335,7 @@ func (s *search) prepared(ctx context.Context, kind prepKind) ([]*split, error) 
 		trainRows, validRows := s.p.rowsOf(k)
 		trainFrame := s.p.frame.Take(trainRows)
 		ty := takeFloats(s.p.y, trainRows)
-		pr, X, err := prep.Fit(ctx, trainFrame, s.p.features, ty, s.p.classes, kind.config(), s.cfg.Seed)
+		pr, X, err := prep.Fit(ctx, trainFrame, s.p.features, ty, s.p.classes, kind.config(s.p), s.cfg.Seed)
 		if err != nil {
 			return nil, fmt.Errorf("automl: prepare fold %d: %w", k+1, err)
 		}
@@ -309,7 +369,7 @@ func (s *search) runTrial(ctx context.Context, c config) (Trial, *model.Pipeline
 	s.nextIdx++
 	s.seen[c.key()] = true
 	tctx := ctx
-	if d := s.trialDeadline(); !d.IsZero() {
+	if d := s.trialDeadline(c.fam); !d.IsZero() {
 		var cancel context.CancelFunc
 		tctx, cancel = context.WithDeadline(ctx, d)
 		defer cancel()
@@ -335,9 +395,20 @@ func (s *search) runTrial(ctx context.Context, c config) (Trial, *model.Pipeline
 	if err != nil {
 		return fail(err)
 	}
+	// The preparation is shared by every trial of its kind: not this
+	// trial's cost.
+	started, cpu = time.Now(), processCPUSeconds()
+	if d, ok := tctx.Deadline(); ok && c.fam.timeLimited() {
+		// Each fit stops at its share of the trial's time with what it
+		// has grown; a margin is left for predicting.
+		per := 0.9 * time.Until(d).Seconds() / float64(len(sp))
+		c.values = copyMap(c.values)
+		c.values["time_limit"] = strconv.FormatFloat(max(per, 0.05), 'f', 2, 64)
+		t.Params = c.values
+	}
 	t.OOF = make([]float64, s.p.validRows*k)
 	var foldScores []float64
-	var rounds []int
+	var rounds, trees []int
 	for fi, fold := range sp {
 		learner, err := c.fam.spec.New(c.values)
 		if err != nil {
@@ -354,8 +425,13 @@ func (s *search) runTrial(ctx context.Context, c config) (Trial, *model.Pipeline
 		if err != nil {
 			return fail(err)
 		}
-		if m, ok := pred.(*gbdt.Model); ok && len(m.BaseScore) > 0 {
-			rounds = append(rounds, len(m.Trees)/len(m.BaseScore))
+		switch m := pred.(type) {
+		case *gbdt.Model:
+			if len(m.BaseScore) > 0 {
+				rounds = append(rounds, len(m.Trees)/len(m.BaseScore))
+			}
+		case *forest.Model:
+			trees = append(trees, len(m.Trees))
 		}
 		nv := fold.valid.X.Rows
 		out := make([]float64, nv*k)
@@ -372,6 +448,14 @@ func (s *search) runTrial(ctx context.Context, c config) (Trial, *model.Pipeline
 			return fail(fmt.Errorf("score fold %d: %w", fi+1, err))
 		}
 		foldScores = append(foldScores, v)
+		// Stop a trial early when the folds done say the rest will not end
+		// in time.
+		if d, ok := tctx.Deadline(); ok && fi+1 < len(sp) && !c.fam.timeLimited() {
+			spent := time.Since(started)
+			if started.Add(spent * time.Duration(len(sp)) / time.Duration(fi+1)).After(d) {
+				return fail(context.DeadlineExceeded)
+			}
+		}
 		if fi == 0 {
 			// Kept only if the trial ends best; see record.
 			first = &model.Pipeline{Inputs: s.p.inputs, Target: s.p.target, Task: s.p.task,
@@ -382,16 +466,19 @@ func (s *search) runTrial(ctx context.Context, c config) (Trial, *model.Pipeline
 	t.Score, t.ScoreStd = meanStd(foldScores)
 	t.Metrics = s.scoreAll(t.OOF)
 	t.Status = Succeeded
+	// The refit grows what the folds grew: boosting rounds found by early
+	// stopping (more for more rows) or the trees a time limit allowed.
 	if len(rounds) > 0 {
-		sum := 0
-		for _, r := range rounds {
-			sum += r
-		}
-		mean := float64(sum) / float64(len(rounds))
 		grow := float64(len(s.p.y)) / float64(max(s.p.trainRows, 1))
 		t.RefitParams = copyMap(c.values)
-		t.RefitParams["n_estimators"] = strconv.Itoa(max(1, int(math.Round(mean*grow))))
+		t.RefitParams["n_estimators"] = strconv.Itoa(max(1, int(math.Round(mean(rounds)*grow))))
 		t.RefitParams["early_stopping_rounds"] = "0"
+		t.RefitParams["time_limit"] = "0"
+	}
+	if len(trees) > 0 && c.values["time_limit"] != "" {
+		t.RefitParams = copyMap(c.values)
+		t.RefitParams["n_estimators"] = strconv.Itoa(max(1, int(math.Round(mean(trees)))))
+		t.RefitParams["time_limit"] = "0"
 	}
 	return t, first, nil
 }
@@ -419,7 +506,7 @@ func (s *search) record(t Trial, c config, first *model.Pipeline, report bool) {
 	pos := len(s.trials) - 1
 	s.byIndex[t.Index] = &s.trials[pos]
 	if t.Status == Succeeded {
-		if s.best < 0 || s.isBetter(t.Score, s.trials[s.best].Score) {
+		if s.best < 0 || s.trialBetter(t, s.trials[s.best]) {
 			s.best = pos
 			s.bestModel = first
 		}
@@ -445,6 +532,14 @@ func (s *search) record(t Trial, c config, first *model.Pipeline, report bool) {
 		}
 		s.onEvent(ev)
 	}
+}
+
+func mean(v []int) float64 {
+	sum := 0
+	for _, x := range v {
+		sum += x
+	}
+	return float64(sum) / float64(max(len(v), 1))
 }
 
 func copyMap(m map[string]string) map[string]string {

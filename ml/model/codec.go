@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math"
+	"slices"
 
 	"modelsmith/ml/data"
 	"modelsmith/ml/learn"
@@ -27,11 +29,17 @@ import (
 // family's MarshalBinary), 5 meta (JSON object of strings). Sections 1-4 are
 // required; unknown tags are skipped, so a later minor addition stays
 // readable.
+//
+// Version 2 adds section 6, the members of an ensemble: a uvarint count, then
+// per member its weight (float64, 8 bytes little-endian), a uvarint length
+// and the member's own complete artifact (a plain pipeline, never an
+// ensemble). An ensemble has sections 1, 5 and 6 and none of 2-4. Version 1
+// artifacts are still read.
 const (
 	magic = "MSMODEL\x00"
 	// FormatVersion is the artifact format MarshalBinary writes and the newest
 	// Decode reads.
-	FormatVersion = 1
+	FormatVersion = 2
 )
 
 const (
@@ -40,6 +48,7 @@ const (
 	secFamily
 	secPredictor
 	secMeta
+	secMembers
 )
 
 // ErrCorrupt is wrapped by Decode errors about an artifact whose bytes are
@@ -68,23 +77,42 @@ func (p *Pipeline) MarshalBinary() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: encode schema: %w", err)
 	}
-	pb, err := p.Prep.MarshalBinary()
-	if err != nil {
-		return nil, fmt.Errorf("model: encode prep: %w", err)
-	}
-	mb, err := p.Predictor.MarshalBinary()
-	if err != nil {
-		return nil, fmt.Errorf("model: encode %s predictor: %w", p.Predictor.Family(), err)
-	}
 	meta, err := json.Marshal(p.Meta)
 	if err != nil {
 		return nil, fmt.Errorf("model: encode meta: %w", err)
 	}
-	var payload []byte
-	for _, s := range []struct {
+	type section struct {
 		tag byte
 		b   []byte
-	}{{secSchema, sch}, {secPrep, pb}, {secFamily, []byte(p.Predictor.Family())}, {secPredictor, mb}, {secMeta, meta}} {
+	}
+	sections := []section{{secSchema, sch}}
+	if p.IsEnsemble() {
+		var mb []byte
+		mb = binary.AppendUvarint(mb, uint64(len(p.Members)))
+		for i, m := range p.Members {
+			b, err := m.Pipeline.MarshalBinary()
+			if err != nil {
+				return nil, fmt.Errorf("model: encode ensemble member %d: %w", i+1, err)
+			}
+			mb = binary.LittleEndian.AppendUint64(mb, math.Float64bits(m.Weight))
+			mb = binary.AppendUvarint(mb, uint64(len(b)))
+			mb = append(mb, b...)
+		}
+		sections = append(sections, section{secMembers, mb}, section{secMeta, meta})
+	} else {
+		pb, err := p.Prep.MarshalBinary()
+		if err != nil {
+			return nil, fmt.Errorf("model: encode prep: %w", err)
+		}
+		mb, err := p.Predictor.MarshalBinary()
+		if err != nil {
+			return nil, fmt.Errorf("model: encode %s predictor: %w", p.Predictor.Family(), err)
+		}
+		sections = append(sections, section{secPrep, pb}, section{secFamily, []byte(p.Predictor.Family())},
+			section{secPredictor, mb}, section{secMeta, meta})
+	}
+	var payload []byte
+	for _, s := range sections {
 		payload = append(payload, s.tag)
 		payload = binary.AppendUvarint(payload, uint64(len(s.b)))
 		payload = append(payload, s.b...)
@@ -103,6 +131,10 @@ func (p *Pipeline) MarshalBinary() ([]byte, error) {
 // give an error wrapping ErrCorrupt ("model artifact is corrupt: checksum
 // mismatch"), an artifact from a newer format one wrapping ErrNewer.
 func Decode(b []byte, families func(name string) (learn.Spec, bool)) (*Pipeline, error) {
+	return decode(b, families, false)
+}
+
+func decode(b []byte, families func(name string) (learn.Spec, bool), member bool) (*Pipeline, error) {
 	const head = len(magic) + 12
 	if len(b) < len(magic) || string(b[:len(magic)]) != magic {
 		return nil, fmt.Errorf("%w: not a Modelsmith model", ErrCorrupt)
@@ -121,7 +153,8 @@ func Decode(b []byte, families func(name string) (learn.Spec, bool)) (*Pipeline,
 	if crc32.Checksum(b[:end], castagnoli) != binary.LittleEndian.Uint32(b[end:]) {
 		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
 	}
-	if v := binary.LittleEndian.Uint32(b[len(magic):]); v != FormatVersion {
+	version := binary.LittleEndian.Uint32(b[len(magic):])
+	if v := version; v != FormatVersion && v != 1 {
 		if v > FormatVersion {
 			return nil, fmt.Errorf("%w: format version %d, this app reads up to %d; update Modelsmith to open it", ErrNewer, v, FormatVersion)
 		}
@@ -141,7 +174,21 @@ func Decode(b []byte, families func(name string) (learn.Spec, bool)) (*Pipeline,
 		secs[tag] = rest[1+k : 1+k+int(l)]
 		rest = rest[1+k+int(l):]
 	}
-	for _, t := range []byte{secSchema, secPrep, secFamily, secPredictor} {
+	_, ensemble := secs[secMembers]
+	ensemble = ensemble && version >= 2
+	required := []byte{secSchema, secPrep, secFamily, secPredictor}
+	if ensemble {
+		if member {
+			return nil, fmt.Errorf("%w: an ensemble member is an ensemble", ErrCorrupt)
+		}
+		required = []byte{secSchema}
+		for _, t := range []byte{secPrep, secFamily, secPredictor} {
+			if _, ok := secs[t]; ok {
+				return nil, fmt.Errorf("%w: an ensemble with section %d", ErrCorrupt, t)
+			}
+		}
+	}
+	for _, t := range required {
 		if _, ok := secs[t]; !ok {
 			return nil, fmt.Errorf("%w: section %d missing", ErrCorrupt, t)
 		}
@@ -155,6 +202,15 @@ func Decode(b []byte, families func(name string) (learn.Spec, bool)) (*Pipeline,
 		if err := json.Unmarshal(m, &p.Meta); err != nil {
 			return nil, fmt.Errorf("%w: meta: %v", ErrCorrupt, err)
 		}
+	}
+	if ensemble {
+		if err := p.decodeMembers(secs[secMembers], families); err != nil {
+			return nil, err
+		}
+		if err := p.validate(); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+		return p, nil
 	}
 	var err error
 	if p.Prep, err = prep.Decode(secs[secPrep]); err != nil {
@@ -177,6 +233,34 @@ func Decode(b []byte, families func(name string) (learn.Spec, bool)) (*Pipeline,
 	return p, nil
 }
 
+func (p *Pipeline) decodeMembers(b []byte, families func(name string) (learn.Spec, bool)) error {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n == 0 || n > uint64(len(b)) {
+		return fmt.Errorf("%w: bad ensemble", ErrCorrupt)
+	}
+	b = b[k:]
+	for i := range int(n) {
+		if len(b) < 8 {
+			return fmt.Errorf("%w: bad ensemble member %d", ErrCorrupt, i+1)
+		}
+		w := math.Float64frombits(binary.LittleEndian.Uint64(b))
+		l, k := binary.Uvarint(b[8:])
+		if k <= 0 || l > uint64(len(b)-8-k) {
+			return fmt.Errorf("%w: bad ensemble member %d", ErrCorrupt, i+1)
+		}
+		m, err := decode(b[8+k:8+k+int(l)], families, true)
+		if err != nil {
+			return fmt.Errorf("model: ensemble member %d: %w", i+1, err)
+		}
+		p.Members = append(p.Members, Member{Weight: w, Pipeline: m})
+		b = b[8+k+int(l):]
+	}
+	if len(b) != 0 {
+		return fmt.Errorf("%w: %d bytes after the ensemble members", ErrCorrupt, len(b))
+	}
+	return p.checkEnsemble()
+}
+
 // decodePredictor calls the family's decoder, which must never panic; a
 // panic (a bug in a family) still becomes an error, since an artifact is a
 // file the user opened.
@@ -195,7 +279,7 @@ func decodePredictor(spec learn.Spec, b []byte) (pr learn.Predictor, err error) 
 
 // validate checks that the decoded parts agree with each other.
 func (p *Pipeline) validate() error {
-	k := p.Predictor.Outputs()
+	k := p.Outputs()
 	switch p.Task {
 	case Regression:
 		if k != 1 || len(p.Classes) != 0 {
@@ -217,6 +301,19 @@ func (p *Pipeline) validate() error {
 			return fmt.Errorf("input %q has unknown type %q", in.Name, in.Type)
 		}
 		names[in.Name] = true
+	}
+	if p.IsEnsemble() {
+		for i, m := range p.Members {
+			if m.Pipeline.Task != p.Task || !slices.Equal(m.Pipeline.Classes, p.Classes) {
+				return fmt.Errorf("ensemble member %d is a %s model of other classes", i+1, m.Pipeline.Task)
+			}
+			for _, in := range m.Pipeline.Inputs {
+				if !names[in.Name] {
+					return fmt.Errorf("input %q of ensemble member %d not in the schema", in.Name, i+1)
+				}
+			}
+		}
+		return nil
 	}
 	for _, in := range p.Prep.Inputs() {
 		if in.Excluded == "" && !names[in.Name] {

@@ -46,7 +46,8 @@ func InputsOf(p *prep.Prep) []Input {
 }
 
 // Pipeline is a fitted model: what it reads, how it transforms it and the
-// predictor that scores the result.
+// predictor that scores the result — or an ensemble: a weighted sum of
+// member pipelines (Members set, Prep and Predictor nil; see Member).
 type Pipeline struct {
 	Inputs  []Input // the input schema (feature columns, in training order)
 	Target  string
@@ -55,13 +56,21 @@ type Pipeline struct {
 	Prep    *prep.Prep
 	// Predictor scores the features Prep makes.
 	Predictor learn.Predictor
+	// Members, when set, make the Pipeline an ensemble: Prep and Predictor
+	// are nil and the output is Σ Weight·member output.
+	Members []Member
 	// Meta is free-form: algorithm, params JSON, seed, dataset hash, code version...
 	Meta map[string]string
 }
 
 // Outputs is the number of values Predict writes per row: 1 for regression,
 // one probability per class for classification.
-func (p *Pipeline) Outputs() int { return p.Predictor.Outputs() }
+func (p *Pipeline) Outputs() int {
+	if p.IsEnsemble() {
+		return p.Members[0].Pipeline.Outputs()
+	}
+	return p.Predictor.Outputs()
+}
 
 // blockRows is the number of rows Predict transforms and scores at a time:
 // enough to amortise the per-block work, small enough to keep the features of
@@ -78,6 +87,13 @@ func (p *Pipeline) Predict(ctx context.Context, f *data.Frame) ([]float64, error
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("model: predict: %w", err)
+	}
+	if p.IsEnsemble() {
+		out, err := p.predictEnsemble(func(m *Pipeline) ([]float64, error) { return m.Predict(ctx, f) })
+		if err != nil {
+			return nil, fmt.Errorf("model: %w", err)
+		}
+		return out, nil
 	}
 	b, err := p.Prep.Bind(f)
 	if err != nil {
@@ -116,6 +132,12 @@ func (p *Pipeline) Predict(ctx context.Context, f *data.Frame) ([]float64, error
 }
 
 func (p *Pipeline) check() error {
+	if p.IsEnsemble() {
+		if p.Prep != nil || p.Predictor != nil {
+			return errors.New("model: an ensemble has members, not its own prep or predictor")
+		}
+		return p.checkEnsemble()
+	}
 	if p == nil || p.Prep == nil || p.Predictor == nil {
 		return errors.New("model: pipeline has no prep or predictor")
 	}
@@ -134,6 +156,11 @@ type RowPredictor struct {
 	cells []string // per Prep input, the cell from values
 	from  []int    // per Prep input, its index in Pipeline.Inputs
 	err   error
+	// An ensemble's row predictor: one per member, their cells and outputs.
+	members []*RowPredictor
+	mcells  [][]string
+	mfrom   [][]int // per member input, its index in the ensemble's Inputs
+	mout    []float64
 }
 
 // NewRowPredictor makes a RowPredictor for p.
@@ -145,6 +172,24 @@ func (p *Pipeline) NewRowPredictor() *RowPredictor {
 	idx := make(map[string]int, len(p.Inputs))
 	for i, in := range p.Inputs {
 		idx[in.Name] = i
+	}
+	if p.IsEnsemble() {
+		for mi, m := range p.Members {
+			from := make([]int, len(m.Pipeline.Inputs))
+			for j, in := range m.Pipeline.Inputs {
+				i, ok := idx[in.Name]
+				if !ok {
+					r.err = fmt.Errorf("model: input %q of ensemble member %d is not in the ensemble's inputs", in.Name, mi+1)
+					return r
+				}
+				from[j] = i
+			}
+			r.members = append(r.members, m.Pipeline.NewRowPredictor())
+			r.mcells = append(r.mcells, make([]string, len(from)))
+			r.mfrom = append(r.mfrom, from)
+		}
+		r.mout = make([]float64, p.Outputs())
+		return r
 	}
 	ins := p.Prep.Inputs()
 	r.from = make([]int, len(ins))
@@ -174,9 +219,26 @@ func (r *RowPredictor) Predict(values []string, out []float64) error {
 	if len(values) != len(r.p.Inputs) {
 		return fmt.Errorf("model: %d values for %d inputs", len(values), len(r.p.Inputs))
 	}
-	k := r.p.Predictor.Outputs()
+	k := r.p.Outputs()
 	if len(out) < k {
 		return fmt.Errorf("model: output buffer of %d for %d outputs", len(out), k)
+	}
+	if r.members != nil {
+		clear(out[:k])
+		for mi, m := range r.members {
+			cells := r.mcells[mi]
+			for j, i := range r.mfrom[mi] {
+				cells[j] = values[i]
+			}
+			if err := m.Predict(cells, r.mout); err != nil {
+				return fmt.Errorf("ensemble member %d: %w", mi+1, err)
+			}
+			w := r.p.Members[mi].Weight
+			for j := range k {
+				out[j] += w * r.mout[j]
+			}
+		}
+		return nil
 	}
 	for j, i := range r.from {
 		if i >= 0 {

@@ -227,7 +227,7 @@ func TestPredictColumns(t *testing.T) {
 	p, f := newPipeline(t, prep.LinearPrep(), 40)
 	want, _ := p.Predict(context.Background(), f)
 	reordered := &data.Frame{Columns: []*data.Column{
-		numCol("extra", make([]float64, 40)...), f.Column("city"), f.Column("when"), f.Column("age"), f.Column("color"),
+		numCol("extra", make([]float64, 40)...), f.Column("city"), f.Column("when"), f.Column("note"), f.Column("age"), f.Column("color"),
 	}}
 	ageText := make([]string, 40)
 	for i := range ageText {
@@ -239,11 +239,11 @@ func TestPredictColumns(t *testing.T) {
 		f       *data.Frame
 		wantErr []string
 	}{
-		{"extra and reordered columns match by name (text may be absent)", reordered, nil},
+		{"extra and reordered columns match by name", reordered, nil},
 		{"missing columns are named", &data.Frame{Columns: []*data.Column{f.Column("age"), f.Column("when")}},
 			[]string{"model: ", `"color"`, `"city"`, "missing"}},
 		{"text in a numeric column names column, row and value",
-			&data.Frame{Columns: []*data.Column{catCol("age", ageText...), f.Column("color"), f.Column("when"), f.Column("city")}},
+			&data.Frame{Columns: []*data.Column{catCol("age", ageText...), f.Column("color"), f.Column("when"), f.Column("city"), f.Column("note")}},
 			[]string{`"age"`, "row 6", `"forty"`}},
 	}
 	for _, tt := range tests {
@@ -458,6 +458,9 @@ func FuzzDecode(f *testing.F) {
 	p, _ := newPipeline(f, prep.LinearPrep(), 30)
 	good, _ := p.MarshalBinary()
 	f.Add(good)
+	e, _ := newEnsemble(f)
+	ens, _ := e.MarshalBinary()
+	f.Add(ens)
 	frame, _ := trainFrame(20)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fuzzDecode(t, b, frame)

@@ -9,7 +9,8 @@ import (
 	"modelsmith/ml/data"
 )
 
-// Encoded layout (version 1), all integers uvarint unless said otherwise,
+// Encoded layout (version 2; version 1 is the same without text steps, and
+// is still read), all integers uvarint unless said otherwise,
 // strings as a length and bytes, floats as 8 bytes little-endian IEEE 754:
 //
 //	magic "MSPREP", version byte
@@ -22,9 +23,11 @@ import (
 //	                    onehot: flags byte (1 other, 2 missing), one zigzag
 //	                            varint slot per level (-1 = other)
 //	                    target: k, levels×k encodings, k priors
+//	  text:             flags byte (1 bigrams, 2 sublinear tf), terms count, terms,
+//	                    one idf per term
 const (
 	prepMagic   = "MSPREP"
-	prepVersion = 1
+	prepVersion = 2
 )
 
 // ErrCorrupt is wrapped by Decode errors about bytes that are not a valid
@@ -53,6 +56,15 @@ func (p *Prep) MarshalBinary() ([]byte, error) {
 				w.f64(pt.fill)
 				w.f64(pt.mean)
 				w.f64(pt.std)
+			}
+		case data.Text:
+			w.b = append(w.b, byte(b2i(s.bigrams)|b2i(s.sublinear)<<1))
+			w.uvarint(uint64(len(s.vocab)))
+			for _, t := range s.vocab {
+				w.str(t)
+			}
+			for _, v := range s.idf {
+				w.f64(v)
 			}
 		case data.Categorical:
 			e := 0
@@ -93,7 +105,7 @@ func Decode(b []byte) (*Prep, error) {
 	if len(b) < len(prepMagic)+1 || string(b[:len(prepMagic)]) != prepMagic {
 		return nil, fmt.Errorf("%w: not an encoded transform", ErrCorrupt)
 	}
-	if v := b[len(prepMagic)]; v != prepVersion {
+	if v := b[len(prepMagic)]; v != prepVersion && v != 1 {
 		if v > prepVersion {
 			return nil, fmt.Errorf("prep: transform format version %d is newer than this build reads (%d); update Modelsmith", v, prepVersion)
 		}
@@ -149,6 +161,34 @@ func (r *reader) step() (*step, error) {
 		return s, nil
 	}
 	switch s.kind {
+	case data.Text:
+		flags := r.byte()
+		nt := r.count(9)
+		if r.err != nil {
+			return nil, nil
+		}
+		if flags > 3 || nt == 0 {
+			return nil, fmt.Errorf("column %q: invalid text features", s.name)
+		}
+		s.bigrams, s.sublinear, s.enc = flags&1 != 0, flags&2 != 0, TFIDF
+		for range nt {
+			s.vocab = append(s.vocab, r.str())
+		}
+		for range nt {
+			s.idf = append(s.idf, r.f64())
+		}
+		if r.err != nil {
+			return nil, nil
+		}
+		s.buildTermIndex()
+		if len(s.termIndex) != nt {
+			return nil, fmt.Errorf("column %q: a term twice", s.name)
+		}
+		for i, v := range s.idf {
+			if !finite(v) || !(v > 0) || s.vocab[i] == "" {
+				return nil, fmt.Errorf("column %q: invalid term or idf", s.name)
+			}
+		}
 	case data.Numeric, data.Datetime:
 		np := r.count(26)
 		if np == 0 && r.err == nil {

@@ -6,8 +6,10 @@
 // datetimes. A fitted Prep is serialisable (MarshalBinary / Decode) and is
 // part of every saved model (ml/model).
 //
-// Text columns are excluded for now (TF-IDF comes later); the fitted Prep
-// records the exclusion (see Notes).
+// Text columns become TF-IDF features over a vocabulary fitted on the
+// training rows (see text.go for the exact definition, which ONNX export
+// reproduces); a text column without any word in two rows is excluded, and
+// the fitted Prep records why (see Notes).
 //
 // It is a pure library: it must not import storage, app, views or Fyne.
 package prep
@@ -63,6 +65,9 @@ const (
 	Ordinal Encoding = "ordinal"
 	OneHot  Encoding = "onehot"
 	Target  Encoding = "target"
+	// TFIDF is the encoding of text columns (not a choice for categorical
+	// ones).
+	TFIDF Encoding = "tfidf"
 )
 
 // Config chooses the transforms. Start from TreePrep or LinearPrep and adjust.
@@ -94,14 +99,25 @@ type Config struct {
 	// "<name>_dow" (day of week, 0 = Sunday, UTC) to the "<name>" feature (Unix
 	// seconds) of a datetime column.
 	DatetimeParts bool
+	// TextMaxFeatures caps the TF-IDF vocabulary of a text column; 0 means
+	// 5000. TextMinDF is the fewest training rows a term must occur in; 0
+	// means 2. TextBigrams adds pairs of consecutive words as terms.
+	// TextSublinear uses ln(1+count) as the term frequency.
+	TextMaxFeatures int
+	TextMinDF       int
+	TextBigrams     bool
+	TextSublinear   bool
 	// Columns overrides the configuration of single columns, by name.
 	Columns map[string]Config
 }
 
 // TreePrep is the configuration for tree learners: categorical columns stay
-// categorical (ordinal codes), missing values stay NaN, nothing is scaled.
+// categorical (ordinal codes), missing values stay NaN, nothing is scaled;
+// text gets a small vocabulary (300 terms): trees split on one feature at a
+// time and cost grows with the features, so thousands of rare terms add
+// time, not accuracy.
 func TreePrep() Config {
-	return Config{Impute: ImputeNone, Categorical: Ordinal, DatetimeParts: true}
+	return Config{Impute: ImputeNone, Categorical: Ordinal, DatetimeParts: true, TextMaxFeatures: 300}
 }
 
 // LinearPrep is the configuration for linear and distance-based learners:
@@ -135,6 +151,9 @@ func (c Config) check() error {
 		default:
 			return fmt.Errorf("unknown categorical encoding %q (want ordinal, onehot or target)", e)
 		}
+	}
+	if c.TextMaxFeatures < 0 || c.TextMinDF < 0 {
+		return errors.New("TextMaxFeatures and TextMinDF must not be negative")
 	}
 	if c.MaxOneHot < 0 || c.Folds < 0 || c.Folds == 1 || c.Smoothing < 0 || math.IsNaN(c.Smoothing) || math.IsInf(c.Smoothing, 0) {
 		return errors.New("MaxOneHot, Folds and Smoothing must be positive (Folds at least 2)")
@@ -170,6 +189,13 @@ type step struct {
 	k       int     // Target: features per level
 	te      []float64
 	prior   []float64
+
+	// Text (TF-IDF).
+	vocab     []string
+	idf       []float64
+	bigrams   bool
+	sublinear bool
+	termIndex map[string]int32
 
 	off, width int // place in the output features
 }
@@ -236,8 +262,6 @@ func (p *Prep) FeatureNames() []string { return slices.Clone(p.names) }
 
 // NumFeatures is the number of output features.
 func (p *Prep) NumFeatures() int { return p.features }
-
-const textExcluded = "text columns are excluded until TF-IDF features are available"
 
 // Fit fits the transform of the named columns of frame and returns it with the
 // transformed training rows. target (one value per row: the class index for
@@ -355,6 +379,8 @@ func (s *step) featureCount() int {
 		case Target:
 			return s.k
 		}
+	case data.Text:
+		return len(s.vocab)
 	}
 	return 0
 }
@@ -399,6 +425,8 @@ func (s *step) featureNames() []string {
 				}
 			}
 		}
+	case data.Text:
+		out = s.textFeatureNames()
 	}
 	return out
 }
@@ -431,8 +459,7 @@ func (f *fitter) fitColumn(col *data.Column, cfg Config) (*step, []learn.Feature
 	s := &step{name: col.Name, kind: col.Kind}
 	switch col.Kind {
 	case data.Text:
-		s.excluded = textExcluded
-		return s, nil, nil
+		return f.fitText(s, cfg, col)
 	case data.Numeric:
 		s.parts = []numPart{{part: partValue}}
 		return s, f.fitNumeric(s, cfg, col.Num), nil

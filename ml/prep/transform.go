@@ -34,11 +34,13 @@ type Bound struct {
 }
 
 type boundCol struct {
-	num      []float64 // numeric input as numbers
-	codes    []int32   // input codes, mapped through levelVal or levelCode
-	levelVal []float64 // numeric step: value of each input level
-	lvlCode  []int32   // categorical step: training code of each input level
-	numCode  []int32   // categorical step fed numbers: training code per row
+	num      []float64    // numeric input as numbers
+	codes    []int32      // input codes, mapped through levelVal or levelCode
+	levelVal []float64    // numeric step: value of each input level
+	lvlCode  []int32      // categorical step: training code of each input level
+	numCode  []int32      // categorical step fed numbers: training code per row
+	textVec  [][]sparse   // text step: features of each input level
+	textCol  *data.Column // text step fed numbers or datetimes
 }
 
 // Rows is the number of rows of the bound frame.
@@ -70,6 +72,13 @@ func (p *Prep) Bind(frame *data.Frame) (*Bound, error) {
 		bc := &b.cols[si]
 		textual := col.Kind == data.Categorical || col.Kind == data.Text
 		switch s.kind {
+		case data.Text:
+			if textual {
+				bc.codes = col.Codes
+				bc.textVec = s.levelVectors(col.Levels)
+			} else {
+				bc.textCol = col
+			}
 		case data.Numeric, data.Datetime:
 			if !textual {
 				bc.num = col.Num
@@ -160,6 +169,11 @@ func (b *Bound) Transform(from, to int) *learn.Features {
 		}
 		out := s.newFeatures(n)
 		bc := &b.cols[si]
+		if s.kind == data.Text {
+			b.transformText(s, bc, from, n, out)
+			feats = append(feats, out...)
+			continue
+		}
 		for i := range n {
 			r := from + i
 			switch {
@@ -186,6 +200,24 @@ func (b *Bound) Transform(from, to int) *learn.Features {
 		feats = append(feats, out...)
 	}
 	return &learn.Features{Rows: n, Cols: feats}
+}
+
+func (b *Bound) transformText(s *step, bc *boundCol, from, n int, out []learn.Feature) {
+	if bc.textVec != nil {
+		for i := range n {
+			if c := bc.codes[from+i]; c >= 0 && int(c) < len(bc.textVec) {
+				for _, e := range bc.textVec[c] {
+					out[e.j].Num[i] = e.v
+				}
+			}
+		}
+		return
+	}
+	var z tokenizer
+	for i := range n {
+		text, missing := textCell(bc.textCol, from+i)
+		s.emitText(&z, text, missing, i, out)
+	}
 }
 
 // IsNA reports whether a cell is one of data.DefaultNATokens (ASCII case
@@ -278,6 +310,7 @@ type Row struct {
 	x learn.Features
 	// feats[si] is the slice of x.Cols that step si writes.
 	feats [][]learn.Feature
+	z     tokenizer
 }
 
 // NewRow makes a Row for p.
@@ -305,6 +338,10 @@ func (r *Row) Set(cells []string) error {
 		}
 		cell := cells[si]
 		out := r.feats[si]
+		if s.kind == data.Text {
+			s.emitText(&r.z, cell, IsNA(cell), 0, out)
+			continue
+		}
 		if s.kind == data.Categorical {
 			c := codeMissing
 			if !IsNA(cell) {

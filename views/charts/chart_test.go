@@ -124,3 +124,26 @@ func TestChartSizeAndTheme(t *testing.T) {
 		t.Errorf("after switching to the dark theme the chart drew on %v, want %v", last.Background, dark.Background)
 	}
 }
+
+// On a HiDPI canvas the chart draws with the canvas's pixels, not the
+// widget's units: twice as many at scale 2, with a palette saying so.
+func TestChartHiDPI(t *testing.T) {
+	test.NewTempApp(t)
+	c, clk, seen := newTestChart(t)
+	w := test.NewTempWindow(t, container.NewStack(c))
+	w.Canvas().(test.WindowlessCanvas).SetScale(2)
+	w.Resize(fyne.NewSize(300, 200))
+	c.Refresh()
+	clk.Advance(time.Second)
+	size := c.Size()
+	img := c.Image()
+	if img == nil {
+		t.Fatal("no image")
+	}
+	if got, want := img.Bounds().Dx(), int(2*size.Width+0.5); got != want {
+		t.Errorf("image %d pixels wide for a widget %.0f units wide at scale 2, want %d", got, size.Width, want)
+	}
+	if p := (*seen)[len(*seen)-1]; p.Scale != 2 {
+		t.Errorf("palette scale %v, want 2", p.Scale)
+	}
+}

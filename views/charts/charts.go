@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	imagedraw "image/draw"
 	"math"
 	"strings"
 	"sync"
@@ -209,6 +210,12 @@ func (tidyTicks) Ticks(lo, hi float64) []plot.Tick {
 // drawPlot renders pl to a w×h image at p's scale. The plot is inset by a few
 // pixels so that axis labels do not touch the image edge.
 func drawPlot(pl *plot.Plot, p Palette, w, h int) image.Image {
+	return drawPlotTop(pl, p, w, h, 0)
+}
+
+// drawPlotTop is drawPlot leaving all but the top maxPts points of the
+// image empty (0: no limit).
+func drawPlotTop(pl *plot.Plot, p Palette, w, h int, maxPts vg.Length) image.Image {
 	if w < 1 {
 		w = 1
 	}
@@ -219,12 +226,19 @@ func drawPlot(pl *plot.Plot, p Palette, w, h int) image.Image {
 	dpi := int(math.Round(72 * p.scale()))
 	c := vgimg.NewWith(vgimg.UseImage(img), vgimg.UseDPI(dpi))
 	dc := draw.New(c)
-	// vgimg fills the image white before we draw: paint the theme background
-	// over all of it, then draw the plot inside a small margin.
-	dc.SetColor(p.Background)
-	dc.Fill(dc.Rectangle.Path())
+	// vgimg fills the image white: paint the theme background over all of
+	// it with a plain copy (filling through the rasteriser cost two thirds
+	// of a render), then draw the plot, without a background of its own,
+	// inside a small margin.
+	out := c.Image()
+	imagedraw.Draw(out, out.Bounds(), image.NewUniform(p.Background), image.Point{}, imagedraw.Src)
+	pl.BackgroundColor = nil
 	m := p.textSize() / 2
-	pl.Draw(draw.Crop(dc, m, -m, m, -m))
+	area := draw.Crop(dc, m, -m, m, -m)
+	if maxPts > 0 && area.Max.Y-area.Min.Y > maxPts {
+		area.Min.Y = area.Max.Y - maxPts
+	}
+	pl.Draw(area)
 	return c.Image()
 }
 
@@ -325,6 +339,11 @@ func Render(spec Spec, p Palette, w, h int) image.Image {
 	}
 	if math.IsInf(xmin, 1) {
 		pl.X.Min, pl.X.Max, pl.Y.Min, pl.Y.Max = 0, 1, 0, 1
+	} else if spec.Kind == "scatter" {
+		// Room around the cloud, so that the extreme points are not cut in
+		// half by the axes.
+		dx, dy := 0.03*(pl.X.Max-pl.X.Min), 0.03*(pl.Y.Max-pl.Y.Min)
+		pl.X.Min, pl.X.Max, pl.Y.Min, pl.Y.Max = pl.X.Min-dx, pl.X.Max+dx, pl.Y.Min-dy, pl.Y.Max+dy
 	}
 	if spec.YMin != nil {
 		pl.Y.Min = *spec.YMin
@@ -377,9 +396,11 @@ func Bars(title string, labels []string, values []float64, p Palette, w, h int) 
 	grid := plotter.NewGrid()
 	grid.Vertical.Color, grid.Horizontal = p.Grid, draw.LineStyle{}
 	pl.Add(grid)
-	// Bar thickness in points: most of each row's share of the height.
 	rowPts := vg.Length(float64(h)/p.scale()) / vg.Length(n+2)
-	bars, err := plotter.NewBarChart(vals, rowPts*0.7)
+	// Bar thickness in points: most of each row's share of the height, but
+	// no fatter than a line of text, so that three bars do not look like
+	// walls.
+	bars, err := plotter.NewBarChart(vals, min(rowPts*0.7, 2*p.textSize()))
 	if err == nil {
 		bars.Horizontal = true
 		bars.Color = p.series(0)
@@ -394,7 +415,10 @@ func Bars(title string, labels []string, values []float64, p Palette, w, h int) 
 	if pl.X.Max <= pl.X.Min {
 		pl.X.Max = pl.X.Min + 1
 	}
-	return drawPlot(pl, p, w, h)
+	pl.Y.Min, pl.Y.Max = -0.6, float64(n)-0.4
+	// A few bars keep to the top instead of spreading over a tall image.
+	ts := p.textSize()
+	return drawPlotTop(pl, p, w, h, vg.Length(n)*3*ts+6*ts)
 }
 
 // Heatmap draws m (rows × columns) as coloured cells with the value written
@@ -539,13 +563,7 @@ func Histogram(counts []float64, p Palette, w, h int) image.Image {
 }
 
 func fillRect(img *image.RGBA, r image.Rectangle, c color.Color) {
-	rgba := color.RGBAModel.Convert(c).(color.RGBA)
-	r = r.Intersect(img.Bounds())
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			img.SetRGBA(x, y, rgba)
-		}
-	}
+	imagedraw.Draw(img, r, image.NewUniform(c), image.Point{}, imagedraw.Src)
 }
 
 func shorten(s string, n int) string {

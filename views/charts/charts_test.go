@@ -71,6 +71,9 @@ func goldenCharts() map[string]func(p Palette) image.Image {
 				"a very long feature name that gets shortened", "age", "hours_per_week"},
 				[]float64{0.081, 0.05, 0.034, 0.02, 0.012, -0.001}, p, 420, 260)
 		},
+		"bars_few": func(p Palette) image.Image {
+			return Bars("Three columns, a tall chart", []string{"x", "noise", "colour"}, []float64{0.4, 0.01, 0}, p, 420, 400)
+		},
 		"heatmap": func(p Palette) image.Image {
 			return HeatmapAxes("Confusion matrix", "predicted", "actual", []string{"setosa", "versicolor", "virginica"},
 				[]string{"setosa", "versicolor", "virginica"}, [][]float64{{15, 0, 0}, {0, 14, 1}, {0, 2, 13}}, p, 380, 320)

@@ -192,8 +192,11 @@ func (m *Model) Predict(X *learn.Features, out []float64) {
 	nBlocks := (rows + predictBlock - 1) / predictBlock
 	workers := min(runtime.GOMAXPROCS(0), nBlocks, max(1, rows/4096))
 	run := func(w int) {
-		acc := make([]float64, predictBlock*m.groups())
-		xb := make([]float32, predictBlock*max(nf, 1))
+		// A block is at most predictBlock rows; a single row (a served
+		// request) needs buffers for one row, not 256.
+		blk := min(rows, predictBlock)
+		acc := make([]float64, blk*m.groups())
+		xb := make([]float32, blk*max(nf, 1))
 		for b := w; b < nBlocks; b += workers {
 			r0 := b * predictBlock
 			r1 := min(r0+predictBlock, rows)

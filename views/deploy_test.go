@@ -1,0 +1,77 @@
+package views
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"modelsmith/app"
+)
+
+func TestDeployScreenServesTriesAndStops(t *testing.T) {
+	s, w := newTestShell(t)
+	if s.screenNamed("Deploy") == nil {
+		t.Fatal("no Deploy screen in the navigation")
+	}
+	if _, err := s.studio.Train(context.Background(), app.TrainOptions{Data: "iris", Target: "species", Algorithm: "linear",
+		Name: "flowers", Seed: 1, Holdout: 0.2, Params: map[string]string{}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var d *deployScreen
+	onUI(func() {
+		d = newDeployScreen(s)
+		w.SetContent(d.view)
+		d.onShow()
+	})
+	eventually(t, "the model list", func() bool { return d.model.Selected == "flowers" && len(d.fields) == 4 })
+	onUI(func() {
+		for _, want := range []string{"sepal_length_cm", "/v2/models/flowers/infer", `"datatype":"FP64"`} {
+			if !strings.Contains(d.curl.Text, want) || !strings.Contains(d.golang.Text, "flowers") {
+				t.Errorf("curl snippet lacks %s:\n%s", want, d.curl.Text)
+			}
+		}
+		if !strings.Contains(d.python.Text, `"petal_width_cm": 0`) {
+			t.Errorf("python snippet:\n%s", d.python.Text)
+		}
+		d.addr.SetText("127.0.0.1:0")
+		test.Tap(d.startStop)
+	})
+	eventually(t, "the server to start", func() bool { return d.srv != nil && !d.tryButton.Disabled() })
+	onUI(func() {
+		if !strings.HasPrefix(d.endpoint.Text, "http://127.0.0.1:") || strings.Contains(d.endpoint.Text, ":0/") {
+			t.Errorf("endpoint %q", d.endpoint.Text)
+		}
+		d.fields[2].SetText("1.4")
+		d.fields[3].SetText("0.2")
+		test.Tap(d.tryButton)
+	})
+	eventually(t, "the try-it answer", func() bool { return strings.HasPrefix(d.result.Text, "200 OK") })
+	onUI(func() {
+		if !strings.Contains(d.result.Text, `"label"`) {
+			t.Errorf("answer: %s", d.result.Text)
+		}
+	})
+	eventually(t, "live numbers", func() bool { return len(d.history) > 0 && strings.Contains(d.recent.Text, "1 requests") })
+	onUI(func() { test.Tap(d.startStop) })
+	eventually(t, "the server to stop", func() bool { return d.srv == nil && strings.HasPrefix(d.status.Text, "Stopped: 1 requests") })
+	deps, err := s.studio.Deployments(context.Background(), false)
+	if err != nil || len(deps) != 1 || deps[0].Status != "stopped" || deps[0].Predictions != 1 {
+		t.Errorf("deployments: %+v, %v", deps, err)
+	}
+}
+
+func TestSnippetsQuoteAndAuth(t *testing.T) {
+	in := []sigInput{{Name: "age", Type: "numeric"}, {Name: "name", Type: "categorical", Levels: []string{"O'Brien"}}}
+	curl, py, golang := snippets("http://h/v2/models/m/infer", in, []string{"", "O'Brien"}, true)
+	if !strings.Contains(curl, `'\''`) || !strings.Contains(curl, "Bearer $MODELSMITH_TOKEN") || !strings.Contains(curl, `"data":[null]`) {
+		t.Errorf("curl:\n%s", curl)
+	}
+	if !strings.Contains(py, `"age": None`) || !strings.Contains(py, `numeric = {"age"}`) {
+		t.Errorf("python:\n%s", py)
+	}
+	if !strings.Contains(golang, `os.Getenv("MODELSMITH_TOKEN")`) {
+		t.Errorf("go:\n%s", golang)
+	}
+}
