@@ -106,6 +106,11 @@ func (d *desktop) menu() *fyne.MainMenu {
 				d.shell.openImportDialog()
 			}
 		}},
+		{label: "Export model…", key: fyne.KeyE, do: func() {
+			if d.shell != nil {
+				d.shell.exportModelDialog()
+			}
+		}},
 		{label: "Quit", key: fyne.KeyQ, do: d.quit, quit: true},
 	}
 	var items []*fyne.MenuItem
