@@ -34,7 +34,7 @@ func TestSwitchWorkspaceReopensStudio(t *testing.T) {
 				items = append(items, it.Label+" "+it.Shortcut.ShortcutName())
 			}
 		}
-		if len(items) != 4 {
+		if len(items) != 5 {
 			t.Errorf("File menu items with shortcuts: %q", items)
 		}
 		d.open(app.Options{Path: filepath.Join(dir, "second.modelsmith"), Empty: true})
@@ -97,5 +97,36 @@ func TestRoleChangeOnProfileCard(t *testing.T) {
 	d, err := s.studio.Dataset(context.Background(), "iris@1")
 	if err != nil || d.Schema[1].Role != "ignore" {
 		t.Fatalf("stored role: %+v %v", d.Schema[1], err)
+	}
+}
+
+func TestExportWritesModelFile(t *testing.T) {
+	s, w := newTestShell(t)
+	if _, err := s.studio.Train(context.Background(), app.TrainOptions{Data: "iris@1", Target: "species", Algorithm: "knn", Seed: 1, Holdout: 0.2}, nil); err != nil {
+		t.Fatal(err)
+	}
+	onUI(func() { s.exportModelDialog() })
+	eventually(t, "the export dialog", func() bool {
+		for _, o := range w.Canvas().Overlays().List() {
+			if findSelect(o, "iris-knn@1") != nil {
+				return true
+			}
+		}
+		return false
+	})
+	dir := t.TempDir()
+	for _, format := range []string{"native", "onnx"} {
+		path := filepath.Join(dir, "iris."+format)
+		onUI(func() { s.exportModel("iris-knn@1", format, path) })
+		eventually(t, "the "+format+" export", func() bool { return !s.task.busy() })
+		st, err := os.Stat(path)
+		if err != nil || st.Size() < 100 {
+			t.Fatalf("%s export: %v", format, err)
+		}
+	}
+	// The native file registers back as a new version: it is a whole model.
+	m, err := s.studio.ImportModel(context.Background(), filepath.Join(dir, "iris.native"), "")
+	if err != nil || m.Ref != "iris-knn@2" {
+		t.Errorf("import of the exported file: %s %v", m.Ref, err)
 	}
 }
