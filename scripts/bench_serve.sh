@@ -68,4 +68,25 @@ if [[ -z $logged || $logged != "$answered" || $logged -lt $total ]]; then
   echo "FAIL: not every answered request is in the predictions table" >&2
   status=1
 fi
+
+# The peer: XGBoost behind a plain Python HTTP server, same request, one wrk run.
+if /usr/bin/python3 -c 'import xgboost, pandas' 2>/dev/null; then
+  /usr/bin/python3 scripts/xgb_serve.py "$DATA" $((PORT + 1)) >"$tmp/xgb.out" 2>&1 &
+  server=$!
+  for _ in $(seq 600); do grep -q serving "$tmp/xgb.out" 2>/dev/null && break; sleep 0.1; done
+  peer="http://127.0.0.1:$((PORT + 1))/v2/models/a/infer"
+  if curl -sf -X POST -H 'Content-Type: application/json' -d "$(sed -n '/\[\[/,/\]\]/p' scripts/bench_serve.lua | sed 's/.*\[\[//; s/\]\]$//')" "$peer" >/dev/null; then
+    out=$(wrk -t2 -c16 -d"$DURATION" --latency -s scripts/bench_serve.lua "$peer" 2>&1)
+    prps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+    pp99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    echo "peer (XGBoost + Python http.server): $prps req/s, p99 $pp99; Modelsmith's last run / peer: $(awk -v a="$rps" -v b="$prps" 'BEGIN { printf "%.1fx", a / b }')"
+  else
+    echo "peer: the Python server did not answer; see $tmp/xgb.out" >&2
+  fi
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  server=
+else
+  echo "peer: skipped (apt-get install python3-xgboost python3-pandas for the XGBoost + Python http.server figure)"
+fi
 exit $status

@@ -216,3 +216,26 @@ func findButton(o fyne.CanvasObject, text string) *widget.Button {
 	}
 	return nil
 }
+
+// findSelect finds the Select showing selected inside o.
+func findSelect(o fyne.CanvasObject, selected string) *widget.Select {
+	switch x := o.(type) {
+	case *widget.Select:
+		if x.Selected == selected {
+			return x
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(x).Objects() {
+			if b := findSelect(c, selected); b != nil {
+				return b
+			}
+		}
+	case *fyne.Container:
+		for _, c := range x.Objects {
+			if b := findSelect(c, selected); b != nil {
+				return b
+			}
+		}
+	}
+	return nil
+}

@@ -258,6 +258,11 @@ func (s *Server) Wait() error {
 func (s *Server) Stop(ctx context.Context) error {
 	s.stopOnce.Do(func() {
 		err := s.http.Shutdown(ctx)
+		if err != nil {
+			// Out of time: cut the connections still open. A handler still
+			// running finds the log closed and says so.
+			_ = s.http.Close()
+		}
 		close(s.stopPoll)
 		s.polled.Wait()
 		if lerr := s.log.close(); lerr != nil {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"time"
 
 	"modelsmith/ml/metrics"
 )
@@ -16,9 +17,13 @@ import (
 // steps of one row) are broken by log loss or RMSE, so the choice is not
 // arbitrary.
 const (
-	ensembleCandidates = 20    // best trials considered
-	ensembleRounds     = 30    // additions at most
-	ensembleRows       = 20000 // validation rows scored during selection, at most
+	ensembleCandidates = 12   // best trials considered
+	ensembleRounds     = 25   // additions at most
+	ensembleRows       = 5000 // validation rows scored during selection, at most
+	// ensembleShare bounds the selection's time under a budget: at most
+	// this share of the time left (and ensembleMaxTime).
+	ensembleShare   = 0.2
+	ensembleMaxTime = 2 * time.Second
 )
 
 // selection is the ensemble chosen: trial positions (into search.trials)
@@ -29,13 +34,14 @@ type selection struct {
 	score   float64
 }
 
-// selectEnsemble returns the chosen ensemble, or false when no ensemble of
+// selectEnsemble returns the chosen ensemble of trials (positions in
+// s.trials, not in exclude), or false when no ensemble of
 // two or more trials beats the best single trial on the validation rows.
-func (s *search) selectEnsemble() (selection, bool) {
+func (s *search) selectEnsemble(exclude map[int]bool) (selection, bool) {
 	k := s.p.outputs()
 	var cand []int
 	for i, t := range s.trials {
-		if t.Status == Succeeded && len(t.OOF) == s.p.validRows*k && !hasNaN(t.OOF) {
+		if !exclude[i] && t.Status == Succeeded && len(t.OOF) == s.p.validRows*k && !hasNaN(t.OOF) {
 			cand = append(cand, i)
 		}
 	}
@@ -99,7 +105,14 @@ func (s *search) selectEnsemble() (selection, bool) {
 	counts := make([]int, len(cand))
 	var bestScore score
 	var bestCounts []int
+	var stop time.Time
+	if !s.end.IsZero() {
+		stop = time.Now().Add(min(ensembleMaxTime, time.Duration(float64(time.Until(s.end))*ensembleShare)))
+	}
 	for round := 1; round <= ensembleRounds; round++ {
+		if !stop.IsZero() && round > 2 && time.Now().After(stop) {
+			break
+		}
 		pick := -1
 		var pickScore score
 		for c := range cand {

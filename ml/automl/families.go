@@ -54,6 +54,9 @@ type family struct {
 	usable func(p *problem) bool
 	// earlyStop: the learner uses Options.Valid for early stopping.
 	earlyStop bool
+	// relCost is the family's default cost relative to linear's, a prior
+	// used before the family has been measured.
+	relCost float64
 }
 
 type prepKind int
@@ -84,6 +87,10 @@ func fval(v map[string]string, name string, def float64) float64 {
 
 func always(*problem) bool { return true }
 
+// bigRows is where data count as large: big-leaf boosting first, fewer
+// trees in forests, no MLP.
+const bigRows = 100_000
+
 // gbdtRounds caps boosting rounds by data size: early stopping ends most
 // trials well before.
 func gbdtRounds(p *problem) int {
@@ -97,11 +104,16 @@ func gbdtRounds(p *problem) int {
 
 var families = map[string]*family{
 	"gbdt": {
-		name: "gbdt", algorithm: "gbdt", spec: gbdt.Spec, prep: treePrep, earlyStop: true,
+		name: "gbdt", algorithm: "gbdt", spec: gbdt.Spec, prep: treePrep, earlyStop: true, relCost: 2,
 		fixed: func(p *problem) map[string]string {
 			return map[string]string{"n_estimators": strconv.Itoa(gbdtRounds(p)), "early_stopping_rounds": "30"}
 		},
 		start: func(p *problem) map[string]string {
+			if p.trainRows > bigRows {
+				// Large data carry deep interactions; big leaves learn
+				// them in few rounds.
+				return map[string]string{"learning_rate": "0.15", "num_leaves": "255", "min_child_samples": "50"}
+			}
 			return map[string]string{"learning_rate": "0.1", "num_leaves": "31", "min_child_samples": "20"}
 		},
 		portfolio: func(p *problem) []map[string]string {
@@ -132,7 +144,7 @@ var families = map[string]*family{
 		usable: always,
 	},
 	"forest": {
-		name: "forest", algorithm: "forest", spec: forest.Spec, prep: treePrep,
+		name: "forest", algorithm: "forest", spec: forest.Spec, prep: treePrep, relCost: 4,
 		fixed: func(*problem) map[string]string { return map[string]string{} },
 		start: func(p *problem) map[string]string {
 			return map[string]string{"n_estimators": strconv.Itoa(forestTrees(p)), "max_features": "auto", "min_samples_leaf": "1"}
@@ -152,7 +164,7 @@ var families = map[string]*family{
 		usable: always,
 	},
 	"extratrees": {
-		name: "extratrees", algorithm: "forest", spec: forest.Spec, prep: treePrep,
+		name: "extratrees", algorithm: "forest", spec: forest.Spec, prep: treePrep, relCost: 3,
 		fixed: func(*problem) map[string]string { return map[string]string{"extra_trees": "true"} },
 		start: func(p *problem) map[string]string {
 			return map[string]string{"n_estimators": strconv.Itoa(forestTrees(p)), "max_features": "auto", "min_samples_leaf": "1"}
@@ -168,7 +180,7 @@ var families = map[string]*family{
 		usable: always,
 	},
 	"linear": {
-		name: "linear", algorithm: "linear", spec: linear.Spec, prep: linearPrep,
+		name: "linear", algorithm: "linear", spec: linear.Spec, prep: linearPrep, relCost: 1,
 		fixed: func(*problem) map[string]string { return map[string]string{} },
 		start: func(p *problem) map[string]string {
 			if p.classes == 0 {
@@ -192,7 +204,7 @@ var families = map[string]*family{
 		usable: always,
 	},
 	"knn": {
-		name: "knn", algorithm: "knn", spec: knn.Spec, prep: linearPrep,
+		name: "knn", algorithm: "knn", spec: knn.Spec, prep: linearPrep, relCost: 1,
 		fixed: func(*problem) map[string]string { return map[string]string{} },
 		start: func(*problem) map[string]string {
 			return map[string]string{"n_neighbors": "5", "weights": "uniform"}
@@ -213,7 +225,7 @@ var families = map[string]*family{
 		},
 	},
 	"bayes": {
-		name: "bayes", algorithm: "bayes", spec: bayes.Spec, prep: linearPrep,
+		name: "bayes", algorithm: "bayes", spec: bayes.Spec, prep: linearPrep, relCost: 0.2,
 		fixed: func(*problem) map[string]string { return map[string]string{} },
 		start: func(p *problem) map[string]string {
 			if p.textOnly() {
@@ -237,7 +249,7 @@ var families = map[string]*family{
 		usable: func(p *problem) bool { return p.classes > 0 },
 	},
 	"nn": {
-		name: "nn", algorithm: "nn", spec: nn.Spec, prep: linearPrep, earlyStop: true,
+		name: "nn", algorithm: "nn", spec: nn.Spec, prep: linearPrep, earlyStop: true, relCost: 6,
 		fixed: func(p *problem) map[string]string {
 			return map[string]string{"epochs": strconv.Itoa(nnEpochs(p)), "early_stopping_rounds": "10",
 				"batch_size": strconv.Itoa(nnBatch(p))}
@@ -273,7 +285,7 @@ func forestTrees(p *problem) int {
 	switch {
 	case p.trainRows > 200000:
 		return 50
-	case p.trainRows > 20000:
+	case p.trainRows > 5000:
 		return 100
 	}
 	return 300
@@ -343,7 +355,13 @@ func (c config) key() string {
 	slices.Sort(names)
 	s := c.fam.name
 	for _, k := range names {
-		s += ";" + k + "=" + c.values[k]
+		if k != "time_limit" {
+			s += ";" + k + "=" + c.values[k]
+		}
 	}
 	return s
 }
+
+// timeLimited says whether the family's learner takes a time_limit and
+// returns the model grown so far at it.
+func (f *family) timeLimited() bool { return f.spec.Name == "gbdt" || f.spec.Name == "forest" }

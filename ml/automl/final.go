@@ -76,12 +76,16 @@ func (s *search) finish(ctx context.Context, res *Result) error {
 	var sel selection
 	ensemble := false
 	if !s.cfg.NoRefit {
-		sel, ensemble = s.selectEnsemble()
+		sel, ensemble = s.selectEnsemble(nil)
 		s.debugf("ensemble selection: %v %v", ensemble, sel)
 	}
 	// The best single trial is refitted first, so that a model on all rows
 	// exists whatever happens to the ensemble's other members.
 	bt := s.trials[s.best]
+	if res.Best != nil && !s.fitsRefit([]int{s.best}) {
+		res.Notes = append(res.Notes, fmt.Sprintf("no time left to refit on all rows: the model is the best trial's, trained on %d rows", s.p.trainRows))
+		return nil
+	}
 	single, err := s.refit(rctx, bt, preps)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -98,15 +102,33 @@ func (s *search) finish(ctx context.Context, res *Result) error {
 	if !ensemble {
 		return nil
 	}
-	var rest []int
-	for _, ti := range sel.trials {
-		if ti != s.best {
-			rest = append(rest, ti)
+	// An ensemble whose refit would overrun the budget is chosen again
+	// without its costliest member, a few times at most.
+	excluded := map[int]bool{}
+	for attempt := 0; ; attempt++ {
+		var rest []int
+		costliest := -1
+		for _, ti := range sel.trials {
+			if ti != s.best {
+				rest = append(rest, ti)
+				if costliest < 0 || s.trials[ti].FitSeconds > s.trials[costliest].FitSeconds {
+					costliest = ti
+				}
+			}
 		}
-	}
-	if !s.fitsRefit(rest) {
-		res.Notes = append(res.Notes, fmt.Sprintf("an ensemble of %d trials scored %.4f on validation, but refitting it would overrun the budget: the best single model is used", len(sel.trials), sel.score))
-		return nil
+		if s.fitsRefit(rest) {
+			break
+		}
+		excluded[costliest] = true
+		if attempt == 2 {
+			ensemble = false
+		} else {
+			sel, ensemble = s.selectEnsemble(excluded)
+		}
+		if !ensemble {
+			res.Notes = append(res.Notes, "refitting an ensemble would overrun the budget: the best single model is used")
+			return nil
+		}
 	}
 	if err := s.refitEnsemble(rctx, sel, single, preps, res); err != nil {
 		if ctx.Err() != nil {
@@ -127,8 +149,7 @@ func (s *search) fitsRefit(trials []int) bool {
 	for _, i := range trials {
 		est += s.refitSeconds(s.trials[i])
 	}
-	// Timings vary with the machine's load: keep a margin.
-	return 1.5*est <= time.Until(s.end).Seconds()
+	return refitMargin*est <= time.Until(s.end).Seconds()
 }
 
 // refitSeconds estimates a refit on all rows from the trial's fits.
@@ -186,6 +207,11 @@ func (s *search) refit(ctx context.Context, t Trial, preps map[prepKind]*fullPre
 	values := t.Params
 	if t.RefitParams != nil {
 		values = t.RefitParams
+	}
+	if d, ok := ctx.Deadline(); ok && fam.timeLimited() {
+		// A refit that cannot finish in time still gives a model.
+		values = copyMap(values)
+		values["time_limit"] = strconv.FormatFloat(max(0.9*time.Until(d).Seconds(), 0.05), 'f', 2, 64)
 	}
 	learner, err := fam.spec.New(values)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"modelsmith/ml/learn"
+	"modelsmith/ml/learn/forest"
 	"modelsmith/ml/learn/gbdt"
 	"modelsmith/ml/metrics"
 	"modelsmith/ml/model"
@@ -22,12 +23,20 @@ import (
 const (
 	// maxTrialShare caps one trial at this share of the budget: a trial
 	// that would take longer is stopped (pruned) so the search can go on.
+	// Learners with a time limit return what they grew by then; boosting,
+	// the family that most often wins, gets more (limitedShare).
 	maxTrialShare = 0.25
+	limitedShare  = 0.4
+	// minTrialTime is the least time worth starting a time-limited trial.
+	minTrialTime = time.Second
 	// maxRefitShare caps the time kept back for the final refit.
 	maxRefitShare = 0.25
 	// refitGrowth is how much longer a fit on all rows takes than a fit on
 	// one fold's training rows, beyond the row ratio.
 	refitGrowth = 1.2
+	// refitMargin multiplies refit estimates: timings vary with the
+	// machine's load.
+	refitMargin = 1.5
 	// finishMargin is kept back for ensemble selection and building the
 	// result after the search.
 	finishMargin = 300 * time.Millisecond
@@ -241,16 +250,22 @@ func (s *search) fits(c config) bool {
 	if left <= 0 {
 		return false
 	}
+	if c.fam.timeLimited() {
+		return left >= minTrialTime
+	}
 	est := s.estimate(c)
 	return est <= left.Seconds()
 }
 
 // estimate is the expected seconds of a trial, from the most seconds per
-// unit of cost measured in the family; for a family not measured yet, twice
-// the longest trial so far (0 before the first).
+// unit of cost measured in the family; for a family not measured yet, its
+// prior cost relative to linear's (or twice the longest trial so far).
 func (s *search) estimate(c config) float64 {
 	if spc, ok := s.secPerCost[c.fam.name]; ok {
 		return spc * c.fam.cost(s.p, c.values)
+	}
+	if spc, ok := s.secPerCost["linear"]; ok {
+		return spc * c.fam.relCost
 	}
 	longest := 0.0
 	for _, t := range s.trials {
@@ -288,16 +303,21 @@ func (s *search) refitReserve() time.Duration {
 		}
 		est += s.refitSeconds(t)
 	}
+	est *= refitMargin
 	return min(time.Duration(est*float64(time.Second)), time.Duration(float64(s.cfg.Budget)*maxRefitShare))
 }
 
-// trialDeadline bounds one trial.
-func (s *search) trialDeadline() time.Time {
+// trialDeadline bounds one trial of fam.
+func (s *search) trialDeadline(fam *family) time.Time {
 	if s.deadline.IsZero() {
 		return time.Time{}
 	}
 	d := s.deadline.Add(-s.refitReserve())
-	if limit := time.Now().Add(time.Duration(float64(s.cfg.Budget) * maxTrialShare)); limit.Before(d) {
+	share := maxTrialShare
+	if fam.name == "gbdt" {
+		share = limitedShare
+	}
+	if limit := time.Now().Add(time.Duration(float64(s.cfg.Budget) * share)); limit.Before(d) {
 		d = limit
 	}
 	return d
@@ -349,7 +369,7 @@ func (s *search) runTrial(ctx context.Context, c config) (Trial, *model.Pipeline
 	s.nextIdx++
 	s.seen[c.key()] = true
 	tctx := ctx
-	if d := s.trialDeadline(); !d.IsZero() {
+	if d := s.trialDeadline(c.fam); !d.IsZero() {
 		var cancel context.CancelFunc
 		tctx, cancel = context.WithDeadline(ctx, d)
 		defer cancel()
@@ -378,9 +398,17 @@ func (s *search) runTrial(ctx context.Context, c config) (Trial, *model.Pipeline
 	// The preparation is shared by every trial of its kind: not this
 	// trial's cost.
 	started, cpu = time.Now(), processCPUSeconds()
+	if d, ok := tctx.Deadline(); ok && c.fam.timeLimited() {
+		// Each fit stops at its share of the trial's time with what it
+		// has grown; a margin is left for predicting.
+		per := 0.9 * time.Until(d).Seconds() / float64(len(sp))
+		c.values = copyMap(c.values)
+		c.values["time_limit"] = strconv.FormatFloat(max(per, 0.05), 'f', 2, 64)
+		t.Params = c.values
+	}
 	t.OOF = make([]float64, s.p.validRows*k)
 	var foldScores []float64
-	var rounds []int
+	var rounds, trees []int
 	for fi, fold := range sp {
 		learner, err := c.fam.spec.New(c.values)
 		if err != nil {
@@ -397,8 +425,13 @@ func (s *search) runTrial(ctx context.Context, c config) (Trial, *model.Pipeline
 		if err != nil {
 			return fail(err)
 		}
-		if m, ok := pred.(*gbdt.Model); ok && len(m.BaseScore) > 0 {
-			rounds = append(rounds, len(m.Trees)/len(m.BaseScore))
+		switch m := pred.(type) {
+		case *gbdt.Model:
+			if len(m.BaseScore) > 0 {
+				rounds = append(rounds, len(m.Trees)/len(m.BaseScore))
+			}
+		case *forest.Model:
+			trees = append(trees, len(m.Trees))
 		}
 		nv := fold.valid.X.Rows
 		out := make([]float64, nv*k)
@@ -417,7 +450,7 @@ func (s *search) runTrial(ctx context.Context, c config) (Trial, *model.Pipeline
 		foldScores = append(foldScores, v)
 		// Stop a trial early when the folds done say the rest will not end
 		// in time.
-		if d, ok := tctx.Deadline(); ok && fi+1 < len(sp) {
+		if d, ok := tctx.Deadline(); ok && fi+1 < len(sp) && !c.fam.timeLimited() {
 			spent := time.Since(started)
 			if started.Add(spent * time.Duration(len(sp)) / time.Duration(fi+1)).After(d) {
 				return fail(context.DeadlineExceeded)
@@ -433,16 +466,19 @@ func (s *search) runTrial(ctx context.Context, c config) (Trial, *model.Pipeline
 	t.Score, t.ScoreStd = meanStd(foldScores)
 	t.Metrics = s.scoreAll(t.OOF)
 	t.Status = Succeeded
+	// The refit grows what the folds grew: boosting rounds found by early
+	// stopping (more for more rows) or the trees a time limit allowed.
 	if len(rounds) > 0 {
-		sum := 0
-		for _, r := range rounds {
-			sum += r
-		}
-		mean := float64(sum) / float64(len(rounds))
 		grow := float64(len(s.p.y)) / float64(max(s.p.trainRows, 1))
 		t.RefitParams = copyMap(c.values)
-		t.RefitParams["n_estimators"] = strconv.Itoa(max(1, int(math.Round(mean*grow))))
+		t.RefitParams["n_estimators"] = strconv.Itoa(max(1, int(math.Round(mean(rounds)*grow))))
 		t.RefitParams["early_stopping_rounds"] = "0"
+		t.RefitParams["time_limit"] = "0"
+	}
+	if len(trees) > 0 && c.values["time_limit"] != "" {
+		t.RefitParams = copyMap(c.values)
+		t.RefitParams["n_estimators"] = strconv.Itoa(max(1, int(math.Round(mean(trees)))))
+		t.RefitParams["time_limit"] = "0"
 	}
 	return t, first, nil
 }
@@ -496,6 +532,14 @@ func (s *search) record(t Trial, c config, first *model.Pipeline, report bool) {
 		}
 		s.onEvent(ev)
 	}
+}
+
+func mean(v []int) float64 {
+	sum := 0
+	for _, x := range v {
+		sum += x
+	}
+	return float64(sum) / float64(max(len(v), 1))
 }
 
 func copyMap(m map[string]string) map[string]string {

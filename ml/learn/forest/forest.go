@@ -51,6 +51,10 @@ type Params struct {
 	ExtraTrees bool
 	MaxBin     int    // value bins per numeric feature, 2..255
 	Criterion  string // auto, gini, entropy (classification), squared_error (regression)
+	// TimeLimit, when above 0, ends training after that many seconds with
+	// the trees grown so far (at least one): AutoML gives every fit its
+	// share of the budget. The model then depends on the machine's speed.
+	TimeLimit float64
 }
 
 // DefaultParams are Spec's defaults: scikit-learn's RandomForest with 300
@@ -87,6 +91,7 @@ var specParams = []learn.Param{
 	{Name: "extra_trees", Kind: "bool", Default: "false", Help: "Extremely randomised trees: one random threshold per feature instead of the best."},
 	{Name: "max_bin", Kind: "int", Default: "255", Min: 2, Max: 255, Help: "Histogram bins per numeric feature."},
 	{Name: "criterion", Kind: "choice", Default: "auto", Choices: []string{"auto", Gini, Entropy, SquaredError}, Help: "Split quality: auto is gini for classification and squared_error for regression."},
+	{Name: "time_limit", Kind: "float", Default: "0", Min: 0, Max: 1e7, Help: "Seconds after which training stops, keeping the trees grown so far; 0 is no limit (and a deterministic model)."},
 }
 
 func newFromValues(values map[string]string) (learn.Learner, error) {
@@ -118,6 +123,7 @@ func newFromValues(values map[string]string) (learn.Learner, error) {
 		ExtraTrees:     learn.Bool(v, "extra_trees"),
 		MaxBin:         learn.Int(v, "max_bin"),
 		Criterion:      v["criterion"],
+		TimeLimit:      learn.Float(v, "time_limit"),
 	})
 }
 
@@ -144,6 +150,8 @@ func (p Params) check() error {
 	switch {
 	case p.NEstimators < 1:
 		return bad("n_estimators", p.NEstimators)
+	case !(p.TimeLimit >= 0):
+		return bad("time_limit", p.TimeLimit)
 	case p.MinSamplesLeaf < 1:
 		return bad("min_samples_leaf", p.MinSamplesLeaf)
 	case p.MaxBin < 2 || p.MaxBin > 255:

@@ -459,3 +459,22 @@ func TestMaxDepthAndMinSamplesLeaf(t *testing.T) {
 }
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
+
+func TestTimeLimitKeepsTreesSoFar(t *testing.T) {
+	n := 400
+	x := make([]float64, n)
+	y := make([]float64, n)
+	for i := range x {
+		x[i] = float64(i)
+		y[i] = float64(i % 5)
+	}
+	d := learn.Dataset{X: &learn.Features{Rows: n, Cols: []learn.Feature{{Name: "x", Num: x}}}, Y: y}
+	p := DefaultParams()
+	p.NEstimators, p.TimeLimit = 100000, 1e-9
+	m := mustFit(t, context.Background(), p, d, learn.Options{Seed: 1})
+	if len(m.Trees) < 1 || len(m.Trees) >= 100000 {
+		t.Fatalf("%d trees after a time limit of 1ns: want the few grown", len(m.Trees))
+	}
+	out := make([]float64, n)
+	m.Predict(d.X, out)
+}

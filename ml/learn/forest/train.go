@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"modelsmith/ml/learn"
 	"modelsmith/ml/learn/binning"
@@ -198,8 +199,19 @@ func (t *trainer) run(ctx context.Context, threads int, progress func(learn.Iter
 	ready := make([]bool, total)
 	reported := 0
 	var stopErr error
-	for reported < total && stopErr == nil {
+	var limit <-chan time.Time
+	if t.p.TimeLimit > 0 {
+		timer := time.NewTimer(time.Duration(t.p.TimeLimit * float64(time.Second)))
+		defer timer.Stop()
+		limit = timer.C
+	}
+	// At the time limit, keep the trees reported so far: at least one.
+	expired, timedOut := false, false
+	for reported < total && stopErr == nil && !timedOut {
 		select {
+		case <-limit:
+			limit, expired = nil, true
+			timedOut = reported > 0
 		case i := <-done:
 			ready[i] = true
 			for reported < total && ready[reported] {
@@ -212,12 +224,17 @@ func (t *trainer) run(ctx context.Context, threads int, progress func(learn.Iter
 				// The curves are kept; the per-tree row lists are not.
 				r.oobRows, r.oobLeaf, r.validLef = nil, nil, nil
 			}
+			timedOut = expired && reported > 0
 		case <-ctx.Done():
 			stopErr = ctx.Err()
 		}
 	}
 	cancel()
 	wg.Wait()
+	if timedOut {
+		total = reported
+		results = results[:reported]
+	}
 	if firstErr != nil && reported < total {
 		stopErr = firstErr
 	}

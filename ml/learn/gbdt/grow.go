@@ -91,11 +91,17 @@ func (t *trainer) grow(ctx context.Context, c, m int) (Tree, error) {
 		}
 	}
 	if m < t.n {
-		// Rows left out of this tree's sample still need its output.
-		j := 0
+		// Rows left out of this tree's sample still need its output. The
+		// partitions above reordered idx[:m], so mark the sampled rows.
+		if t.inSample == nil {
+			t.inSample = make([]bool, t.n)
+		}
+		for _, r := range t.idx[:m] {
+			t.inSample[r] = true
+		}
 		for r := 0; r < t.n; r++ {
-			if j < m && int(t.idx[j]) == r {
-				j++
+			if t.inSample[r] {
+				t.inSample[r] = false
 				continue
 			}
 			t.score[r*k+c] += binnedValue(nodes, splits, t.bm.Cols, r)

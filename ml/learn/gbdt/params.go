@@ -37,6 +37,11 @@ type Params struct {
 	RegLambda           float64
 	EarlyStoppingRounds int    // 0: off; needs Options.Valid
 	Objective           string // auto, logloss, softmax, l2
+	// TimeLimit, when above 0, ends boosting after that many seconds with
+	// the rounds grown so far (a model, not an error): AutoML gives every
+	// fit its share of the budget. The model then depends on the machine's
+	// speed.
+	TimeLimit float64
 }
 
 // DefaultParams are Spec's defaults.
@@ -73,6 +78,7 @@ var Spec = learn.Spec{
 		{Name: "reg_lambda", Kind: "float", Default: "1", Min: 0, Max: 1e9, Help: "L2 penalty on leaf values (XGBoost's default 1)."},
 		{Name: "early_stopping_rounds", Kind: "int", Default: "0", Min: 0, Max: 100000, Help: "Stop when the validation loss has not improved for this many rounds; 0 is off."},
 		{Name: "objective", Kind: "choice", Default: "auto", Choices: []string{"auto", "logloss", "softmax", "l2"}, Help: "Loss: auto picks logloss, softmax or l2 from the task."},
+		{Name: "time_limit", Kind: "float", Default: "0", Min: 0, Max: 1e7, Help: "Seconds after which boosting stops, keeping the rounds grown so far; 0 is no limit (and a deterministic model)."},
 	},
 	New:    newFromValues,
 	Decode: func(b []byte) (learn.Predictor, error) { return Decode(b) },
@@ -82,7 +88,8 @@ func newFromValues(values map[string]string) (learn.Learner, error) {
 	d := DefaultParams()
 	v := map[string]string{"n_estimators": "100", "learning_rate": "0.1", "num_leaves": "31", "max_depth": "-1",
 		"max_bin": "255", "min_child_samples": "20", "min_child_weight": "0.001", "subsample": "1",
-		"colsample_bytree": "1", "reg_lambda": "1", "early_stopping_rounds": "0", "objective": d.Objective}
+		"colsample_bytree": "1", "reg_lambda": "1", "early_stopping_rounds": "0", "objective": d.Objective,
+		"time_limit": "0"}
 	// Spec.New receives checked values with defaults filled in; the map above
 	// only covers callers that pass a partial map directly.
 	for k, x := range values {
@@ -101,6 +108,7 @@ func newFromValues(values map[string]string) (learn.Learner, error) {
 		RegLambda:           learn.Float(v, "reg_lambda"),
 		EarlyStoppingRounds: learn.Int(v, "early_stopping_rounds"),
 		Objective:           v["objective"],
+		TimeLimit:           learn.Float(v, "time_limit"),
 	}
 	return New(p)
 }
@@ -148,6 +156,8 @@ func (p Params) check() error {
 		return bad("reg_lambda", p.RegLambda)
 	case p.EarlyStoppingRounds < 0:
 		return bad("early_stopping_rounds", p.EarlyStoppingRounds)
+	case !(p.TimeLimit >= 0):
+		return bad("time_limit", p.TimeLimit)
 	}
 	switch p.Objective {
 	case "", "auto", "logloss", "softmax", "l2":

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"time"
 
 	"modelsmith/ml/learn"
 	"modelsmith/ml/learn/binning"
@@ -137,6 +138,9 @@ type trainer struct {
 	classes int
 	threads int
 	y, w    []float64
+	// inSample marks the rows of a subsampled round (reused; all false
+	// between trees).
+	inSample []bool
 
 	offs  []int // histogram offset of each feature
 	nbins int
@@ -279,9 +283,14 @@ func (t *trainer) run(ctx context.Context, opts learn.Options) (*Model, error) {
 	every := min(max(total/20, 1), 5)
 	rounds := 0
 	stopped := false
+	started := time.Now()
 	for round := 0; round < total; round++ {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("gbdt: fit stopped after %d rounds: %w", round, err)
+		}
+		if p.TimeLimit > 0 && round > 0 && time.Since(started).Seconds() >= p.TimeLimit {
+			total = round
+			break
 		}
 		loss := t.gradients(opts.Progress != nil && round%every == 0)
 		if round > 0 {
