@@ -344,3 +344,26 @@ func TestCardValue(t *testing.T) {
 		})
 	}
 }
+
+// A model whose dataset is gone still shows its card, and says why it has
+// no charts.
+func TestModelsScreenWithoutDataset(t *testing.T) {
+	s, m, _ := newModelsTest(t)
+	res := trainModel(t, s, "binary", "bayes", "orphan")
+	if _, err := s.studio.DeleteDataset(context.Background(), res.Model.DatasetRef); err != nil {
+		t.Fatal(err)
+	}
+	onUI(func() { m.selectRef(res.Model.Ref) })
+	eventually(t, "the evaluation to fail", func() bool { return strings.HasPrefix(m.status.Text, "Could not evaluate") })
+	onUI(func() {
+		if !strings.Contains(m.status.Text, res.Model.DatasetRef) {
+			t.Errorf("status %q does not name the missing dataset", m.status.Text)
+		}
+		if len(m.chartGrid.Objects) != 0 || m.busy.Visible() {
+			t.Errorf("%d charts and a busy bar for a model that could not be evaluated", len(m.chartGrid.Objects))
+		}
+		if !cardHas(m, "Dataset SHA-256") {
+			t.Error("no model card")
+		}
+	})
+}

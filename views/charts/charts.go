@@ -5,7 +5,7 @@
 // they are shown on. Chart is the live widget: it re-renders at most about
 // four times a second however often it is told its data changed.
 //
-// charts imports gonum/plot and Fyne only; it must not import app, storage or
+// charts imports gonum/plot, Fyne and x/image only; it must not import app, storage or
 // ml: callers hand it plain numbers.
 package charts
 
