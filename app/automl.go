@@ -388,7 +388,11 @@ func (s *Studio) AutoML(ctx context.Context, opts AutoMLOptions, progress func(P
 		final, err := s.registerAutoML(ctx, report, registration{frame: frame, ds: ds, exp: exp, cfg: cfg, name: name,
 			sr: sr, board: board, started: started, budget: budget, cpu: searchCPU, finishing: finishing, reserve: reserve})
 		if err != nil {
-			_ = s.ws.Update(bg, func(tx *storage.Tx) error { return tx.FinishExperiment(exp.ID, "failed", time.Now()) })
+			status := "failed"
+			if errors.Is(err, context.Canceled) {
+				status = "cancelled"
+			}
+			_ = s.ws.Update(bg, func(tx *storage.Tx) error { return tx.FinishExperiment(exp.ID, status, time.Now()) })
 			return "", err
 		}
 		res.Model = final

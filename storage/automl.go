@@ -3,6 +3,7 @@ package storage
 import (
 	"database/sql"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 )
@@ -139,11 +140,28 @@ func (tx *Tx) Trials(experimentID int64, withOOF bool) ([]Trial, error) {
 	return out, nil
 }
 
-// RestartExperiment marks an experiment running again under another job, as
-// a resumed AutoML search does.
+// ErrNotRestartable is returned by RestartExperiment for an experiment that
+// is running or has succeeded.
+var ErrNotRestartable = errors.New("storage: experiment is running or has succeeded")
+
+// RestartExperiment marks a failed, cancelled or interrupted experiment
+// running again under another job, as a resumed AutoML search does. Two
+// processes resuming the same search at once: the second gets
+// ErrNotRestartable.
 func (tx *Tx) RestartExperiment(id, jobID int64) error {
 	if err := tx.writableErr(); err != nil {
 		return err
+	}
+	var status string
+	err := tx.queryRow(`SELECT status FROM experiments WHERE id = ?`, id).Scan(&status)
+	if err == sql.ErrNoRows {
+		return fmt.Errorf("restart experiment %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("storage: restart experiment %d: %w", id, err)
+	}
+	if status == "running" || status == "succeeded" {
+		return fmt.Errorf("restart experiment %d (%s): %w", id, status, ErrNotRestartable)
 	}
 	res, err := tx.exec(`UPDATE experiments SET status = 'running', finished_at = NULL, job_id = ? WHERE id = ?`,
 		nullID(jobID), id)

@@ -111,6 +111,9 @@ func TestAutoMLTrials(t *testing.T) {
 		if err := tx.RestartExperiment(e.ID, 0); err != nil {
 			return err
 		}
+		if err := tx.RestartExperiment(e.ID, 0); !errors.Is(err, storage.ErrNotRestartable) {
+			t.Errorf("restarting a running experiment: %v", err)
+		}
 		if err := tx.SetExperimentConfig(e.ID, `{"seed":1,"resumed":1}`); err != nil {
 			return err
 		}

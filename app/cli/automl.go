@@ -30,6 +30,9 @@ func (b *budgetFlag) Set(v string) error {
 		if ferr != nil || math.IsNaN(secs) || math.IsInf(secs, 0) {
 			return fmt.Errorf("%q is not a duration (such as 60s or 2m)", v)
 		}
+		if math.Abs(secs) > math.MaxInt64/float64(time.Second) {
+			return fmt.Errorf("%q seconds is too long a time", v)
+		}
 		d = time.Duration(secs * float64(time.Second))
 	}
 	b.d, b.set = d, true

@@ -271,3 +271,24 @@ func TestAutoMLResumeAfterKill(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBudgetFlag: --time either parses to a duration that prints and parses
+// back to itself, or is refused; never a panic.
+func FuzzBudgetFlag(f *testing.F) {
+	for _, s := range []string{"60s", "2m", "90", "1.5", "-5s", "0", "soon", "1e400", "NaN", "1h2m3.5s"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var b budgetFlag
+		if err := b.Set(s); err != nil {
+			if b.set {
+				t.Fatalf("%q: refused but marked set", s)
+			}
+			return
+		}
+		var again budgetFlag
+		if err := again.Set(b.String()); err != nil || again.d != b.d {
+			t.Fatalf("%q → %v → %q → %v, %v", s, b.d, b.String(), again.d, err)
+		}
+	})
+}
