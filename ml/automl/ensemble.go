@@ -34,13 +34,14 @@ type selection struct {
 	score   float64
 }
 
-// selectEnsemble returns the chosen ensemble, or false when no ensemble of
+// selectEnsemble returns the chosen ensemble of trials (positions in
+// s.trials, not in exclude), or false when no ensemble of
 // two or more trials beats the best single trial on the validation rows.
-func (s *search) selectEnsemble() (selection, bool) {
+func (s *search) selectEnsemble(exclude map[int]bool) (selection, bool) {
 	k := s.p.outputs()
 	var cand []int
 	for i, t := range s.trials {
-		if t.Status == Succeeded && len(t.OOF) == s.p.validRows*k && !hasNaN(t.OOF) {
+		if !exclude[i] && t.Status == Succeeded && len(t.OOF) == s.p.validRows*k && !hasNaN(t.OOF) {
 			cand = append(cand, i)
 		}
 	}

@@ -47,7 +47,7 @@ func TestEnsembleSelectionNeverWorse(t *testing.T) {
 	}
 	t.Run("independent errors average out", func(t *testing.T) {
 		s := searchWith(t, y, noisy(0.5), noisy(0.5), noisy(0.6), noisy(2))
-		sel, ok := s.selectEnsemble()
+		sel, ok := s.selectEnsemble(nil)
 		if !ok || len(sel.trials) < 2 {
 			t.Fatalf("no ensemble chosen: %+v", sel)
 		}
@@ -66,7 +66,7 @@ func TestEnsembleSelectionNeverWorse(t *testing.T) {
 	})
 	t.Run("a perfect model is not diluted", func(t *testing.T) {
 		s := searchWith(t, y, noisy(1), append([]float64(nil), y...), noisy(1))
-		if sel, ok := s.selectEnsemble(); ok {
+		if sel, ok := s.selectEnsemble(nil); ok {
 			t.Fatalf("ensemble %+v chosen over a perfect model", sel)
 		}
 	})

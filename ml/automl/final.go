@@ -75,8 +75,19 @@ func (s *search) finish(ctx context.Context, res *Result) error {
 	preps := map[prepKind]*fullPrep{}
 	var sel selection
 	ensemble := false
+	// Trials whose refit alone would take more than half the time left
+	// cannot be members.
+	excluded := map[int]bool{}
+	if !s.end.IsZero() {
+		left := time.Until(s.end).Seconds()
+		for i, t := range s.trials {
+			if i != s.best && refitMargin*s.refitSeconds(t) > left/2 {
+				excluded[i] = true
+			}
+		}
+	}
 	if !s.cfg.NoRefit {
-		sel, ensemble = s.selectEnsemble()
+		sel, ensemble = s.selectEnsemble(excluded)
 		s.debugf("ensemble selection: %v %v", ensemble, sel)
 	}
 	// The best single trial is refitted first, so that a model on all rows
@@ -102,15 +113,32 @@ func (s *search) finish(ctx context.Context, res *Result) error {
 	if !ensemble {
 		return nil
 	}
-	var rest []int
-	for _, ti := range sel.trials {
-		if ti != s.best {
-			rest = append(rest, ti)
+	// An ensemble whose refit would overrun the budget is chosen again
+	// without its costliest member, a few times at most.
+	for attempt := 0; ; attempt++ {
+		var rest []int
+		costliest := -1
+		for _, ti := range sel.trials {
+			if ti != s.best {
+				rest = append(rest, ti)
+				if costliest < 0 || s.trials[ti].FitSeconds > s.trials[costliest].FitSeconds {
+					costliest = ti
+				}
+			}
 		}
-	}
-	if !s.fitsRefit(rest) {
-		res.Notes = append(res.Notes, fmt.Sprintf("an ensemble of %d trials scored %.4f on validation, but refitting it would overrun the budget: the best single model is used", len(sel.trials), sel.score))
-		return nil
+		if s.fitsRefit(rest) {
+			break
+		}
+		excluded[costliest] = true
+		if attempt == 4 {
+			ensemble = false
+		} else {
+			sel, ensemble = s.selectEnsemble(excluded)
+		}
+		if !ensemble {
+			res.Notes = append(res.Notes, "refitting an ensemble would overrun the budget: the best single model is used")
+			return nil
+		}
 	}
 	if err := s.refitEnsemble(rctx, sel, single, preps, res); err != nil {
 		if ctx.Err() != nil {
@@ -131,8 +159,7 @@ func (s *search) fitsRefit(trials []int) bool {
 	for _, i := range trials {
 		est += s.refitSeconds(s.trials[i])
 	}
-	// Timings vary with the machine's load: keep a margin.
-	return 1.5*est <= time.Until(s.end).Seconds()
+	return refitMargin*est <= time.Until(s.end).Seconds()
 }
 
 // refitSeconds estimates a refit on all rows from the trial's fits.

@@ -23,7 +23,7 @@ import (
 //	                    onehot: flags byte (1 other, 2 missing), one zigzag
 //	                            varint slot per level (-1 = other)
 //	                    target: k, levels×k encodings, k priors
-//	  text:             flags byte (1 bigrams, 2 sublinear tf), terms count, terms,
+//	  text:             flags byte (1 bigrams), terms count, terms,
 //	                    one idf per term
 const (
 	prepMagic   = "MSPREP"
@@ -58,7 +58,7 @@ func (p *Prep) MarshalBinary() ([]byte, error) {
 				w.f64(pt.std)
 			}
 		case data.Text:
-			w.b = append(w.b, byte(b2i(s.bigrams)|b2i(s.sublinear)<<1))
+			w.b = append(w.b, byte(b2i(s.bigrams)))
 			w.uvarint(uint64(len(s.vocab)))
 			for _, t := range s.vocab {
 				w.str(t)
@@ -167,10 +167,10 @@ func (r *reader) step() (*step, error) {
 		if r.err != nil {
 			return nil, nil
 		}
-		if flags > 3 || nt == 0 {
+		if flags > 1 || nt == 0 {
 			return nil, fmt.Errorf("column %q: invalid text features", s.name)
 		}
-		s.bigrams, s.sublinear, s.enc = flags&1 != 0, flags&2 != 0, TFIDF
+		s.bigrams, s.enc = flags == 1, TFIDF
 		for range nt {
 			s.vocab = append(s.vocab, r.str())
 		}

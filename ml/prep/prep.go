@@ -102,11 +102,9 @@ type Config struct {
 	// TextMaxFeatures caps the TF-IDF vocabulary of a text column; 0 means
 	// 5000. TextMinDF is the fewest training rows a term must occur in; 0
 	// means 2. TextBigrams adds pairs of consecutive words as terms.
-	// TextSublinear uses ln(1+count) as the term frequency.
 	TextMaxFeatures int
 	TextMinDF       int
 	TextBigrams     bool
-	TextSublinear   bool
 	// Columns overrides the configuration of single columns, by name.
 	Columns map[string]Config
 }
@@ -194,7 +192,6 @@ type step struct {
 	vocab     []string
 	idf       []float64
 	bigrams   bool
-	sublinear bool
 	termIndex map[string]int32
 
 	off, width int // place in the output features

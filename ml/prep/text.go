@@ -24,8 +24,7 @@ import (
 //     TextMinDF rows, the TextMaxFeatures with the highest document frequency,
 //     ties broken by the term's bytes in increasing order; features are in
 //     that order (most frequent first).
-//   - For a row, tf(t) is the raw count of term t, or with TextSublinear
-//     ln(1 + count) (zero stays zero); idf(t) = ln((1+n)/(1+df(t)))
+//   - For a row, tf(t) is the raw count of term t; idf(t) = ln((1+n)/(1+df(t)))
 //     + 1, with n the training rows and df(t) the rows containing t
 //     (scikit-learn's smooth_idf); the features are tf·idf divided by their
 //     Euclidean norm over the column's features (all zero when no term of
@@ -104,7 +103,7 @@ func (z *tokenizer) terms(text string, bigrams bool, fn func(term []byte)) {
 // fitText fits the vocabulary and idf of a text (or categorical) column.
 func (f *fitter) fitText(s *step, cfg Config, col *data.Column) (*step, []learn.Feature, error) {
 	maxFeatures, minDF := textLimits(cfg)
-	s.bigrams, s.sublinear = cfg.TextBigrams, cfg.TextSublinear
+	s.bigrams = cfg.TextBigrams
 	// Rows per distinct cell text, so every text is tokenised once.
 	rowsOf := make([]int, len(col.Levels))
 	for _, c := range col.Codes {
@@ -203,7 +202,7 @@ func (s *step) levelVectors(levels []string) [][]sparse {
 		v := make([]sparse, 0, len(counts))
 		norm := 0.0
 		for j, c := range counts {
-			x := s.tf(c) * s.idf[j]
+			x := c * s.idf[j]
 			v = append(v, sparse{j, x})
 			norm += x * x
 		}
@@ -234,7 +233,7 @@ func (s *step) emitText(z *tokenizer, text string, missing bool, i int, out []le
 	norm := 0.0
 	for j := range out {
 		if c := out[j].Num[i]; c != 0 {
-			x := s.tf(c) * s.idf[j]
+			x := c * s.idf[j]
 			out[j].Num[i] = x
 			norm += x * x
 		}
@@ -246,14 +245,6 @@ func (s *step) emitText(z *tokenizer, text string, missing bool, i int, out []le
 	for j := range out {
 		out[j].Num[i] /= norm
 	}
-}
-
-// tf is the term frequency of a raw count.
-func (s *step) tf(count float64) float64 {
-	if s.sublinear {
-		return math.Log1p(count)
-	}
-	return count
 }
 
 func (s *step) textFeatureNames() []string {
