@@ -4,7 +4,7 @@
 GO ?= go
 BIN := ./modelsmith
 
-.PHONY: run test build setup bench bench-serve bench-automl screenshot clean
+.PHONY: run test build setup bench bench-serve bench-automl screenshot package icon clean
 
 run: setup build
 	$(BIN)
@@ -37,9 +37,26 @@ bench-serve: setup
 bench-automl: setup
 	scripts/bench_automl.sh
 
-# The real app under Xvfb, screenshots in out/ (needs xvfb, imagemagick).
+# The real app under Xvfb drives itself through every screen: screenshots of
+# each in light and dark theme in out/ (installs xvfb, xdotool, imagemagick).
 screenshot: build
 	scripts/screenshot.sh
+
+# A desktop package (Linux: out/Modelsmith.tar.xz with the binary, the icon
+# and a .desktop entry; make install-able) built by the fyne tool pinned in
+# go.mod's tool block, with name, id, version and icon from FyneApp.toml.
+# (The tool bumps Build in FyneApp.toml on every run: the file is restored.)
+package: setup
+	mkdir -p out
+	cp FyneApp.toml out/.FyneApp.toml.keep
+	$(GO) tool fyne package --os $$($(GO) env GOOS) --release --name Modelsmith; \
+	  status=$$?; mv out/.FyneApp.toml.keep FyneApp.toml; exit $$status
+	mv Modelsmith.tar.xz out/ 2>/dev/null || mv Modelsmith* out/
+	@ls -la out/Modelsmith*
+
+# Redraws resources/icon.png (scripts/icon draws it with image code).
+icon:
+	$(GO) run ./scripts/icon
 
 clean:
 	rm -f $(BIN)

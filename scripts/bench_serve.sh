@@ -4,6 +4,7 @@
 # `wrk -t2 -c16 -d20s` twice, one adult row per POST /v2/models/a/infer. Then
 # it stops the server with SIGTERM and checks that every answered request is in
 # the predictions table. Goal: >= 5,000 req/s, p99 <= 5 ms, zero errors.
+# ALGO=automl (or any family) chooses the model; DURATION and RUNS the load.
 # The machine is shared: run it when it is quiet, and say so with the figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +26,16 @@ cleanup() {
 trap cleanup EXIT
 go build -o "$tmp/modelsmith" .
 ws="$tmp/bench.modelsmith"
-"$tmp/modelsmith" --workspace "$ws" --empty train --data "$DATA" --target income --algo gbdt --name a >/dev/null 2>"$tmp/train.err" || { cat "$tmp/train.err" >&2; exit 1; }
+# ALGO=automl serves whatever an AutoML search (AUTOML_TIME, 60s) picks, the
+# issue's acceptance case; the default is one gbdt model.
+if [[ ${ALGO:-gbdt} == automl ]]; then
+  "$tmp/modelsmith" --workspace "$ws" --empty automl --data "$DATA" --target income --time "${AUTOML_TIME:-60s}" --name a \
+    >"$tmp/train.out" 2>"$tmp/train.err" || { cat "$tmp/train.err" >&2; exit 1; }
+else
+  "$tmp/modelsmith" --workspace "$ws" --empty train --data "$DATA" --target income --algo "${ALGO:-gbdt}" --name a \
+    >"$tmp/train.out" 2>"$tmp/train.err" || { cat "$tmp/train.err" >&2; exit 1; }
+fi
+echo "model: $("$tmp/modelsmith" --workspace "$ws" models | awk 'NR == 2')"
 "$tmp/modelsmith" --workspace "$ws" serve --model a --addr "127.0.0.1:$PORT" >"$tmp/serve.out" 2>"$tmp/serve.err" &
 server=$!
 for _ in $(seq 100); do
@@ -67,5 +77,26 @@ echo "predictions table: $logged rows; answered $answered (wrk counted $total, p
 if [[ -z $logged || $logged != "$answered" || $logged -lt $total ]]; then
   echo "FAIL: not every answered request is in the predictions table" >&2
   status=1
+fi
+
+# The peer: XGBoost behind a plain Python HTTP server, same request, one wrk run.
+if /usr/bin/python3 -c 'import xgboost, pandas' 2>/dev/null; then
+  /usr/bin/python3 scripts/xgb_serve.py "$DATA" $((PORT + 1)) >"$tmp/xgb.out" 2>&1 &
+  server=$!
+  for _ in $(seq 600); do grep -q serving "$tmp/xgb.out" 2>/dev/null && break; sleep 0.1; done
+  peer="http://127.0.0.1:$((PORT + 1))/v2/models/a/infer"
+  if curl -sf -X POST -H 'Content-Type: application/json' -d "$(sed -n '/\[\[/,/\]\]/p' scripts/bench_serve.lua | sed 's/.*\[\[//; s/\]\]$//')" "$peer" >/dev/null; then
+    out=$(wrk -t2 -c16 -d"$DURATION" --latency -s scripts/bench_serve.lua "$peer" 2>&1)
+    prps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+    pp99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    echo "peer (XGBoost + Python http.server): $prps req/s, p99 $pp99; Modelsmith's last run / peer: $(awk -v a="$rps" -v b="$prps" 'BEGIN { printf "%.1fx", a / b }')"
+  else
+    echo "peer: the Python server did not answer; see $tmp/xgb.out" >&2
+  fi
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  server=
+else
+  echo "peer: skipped (apt-get install python3-xgboost python3-pandas for the XGBoost + Python http.server figure)"
 fi
 exit $status

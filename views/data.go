@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -36,7 +37,9 @@ type dataScreen struct {
 	detail *app.DatasetDetail
 	pages  map[int]*data.Frame
 	asked  map[int]bool
-	epoch  int // bumped when the dataset changes, so late page loads are dropped
+	// fit is how many characters of each column's cells fit its width.
+	fit   []int
+	epoch int // bumped when the dataset changes, so late page loads are dropped
 }
 
 var columnHeaders = []string{"Column", "Type", "Role", "Missing", "Distinct", "Summary", "Note"}
@@ -49,8 +52,8 @@ func newDataScreen(s *Shell) *dataScreen {
 	d.remove = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), d.confirmDelete)
 	d.remove.Disable()
 
-	d.preview = widget.NewTableWithHeaders(d.previewSize, newCellLabel, d.previewCell)
-	d.preview.CreateHeader = newCellLabel
+	d.preview = widget.NewTableWithHeaders(d.previewSize, newPreviewLabel, d.previewCell)
+	d.preview.CreateHeader = newPreviewLabel
 	d.preview.UpdateHeader = d.previewHeader
 
 	d.columns = newRecordTable(columnHeaders, []float32{180, 110, 80, 80, 80, 340, 160},
@@ -136,13 +139,19 @@ func (d *dataScreen) show(detail *app.DatasetDetail) {
 		d.info.SetText(fmt.Sprintf("%s rows × %d columns · %s · from %s", groupDigits(detail.Rows), detail.Columns,
 			app.FormatBytes(detail.StoredBytes), detail.Source))
 		d.remove.Enable()
+		d.fit = make([]int, len(detail.Schema))
+		digit := fyne.MeasureText("0", theme.TextSize(), fyne.TextStyle{}).Width
+		// The row-number column fits the largest row number.
+		d.preview.SetColumnWidth(-1, fyne.MeasureText(strconv.FormatInt(detail.Rows, 10), theme.TextSize(), fyne.TextStyle{}).Width+2*theme.InnerPadding())
 		for i, c := range detail.Schema {
 			w := float32(110)
 			if c.Type == "text" {
 				w = 260
 			}
 			head := fyne.MeasureText(c.Name+" · "+c.Type, theme.TextSize(), fyne.TextStyle{Bold: true}).Width
-			d.preview.SetColumnWidth(i, max(w, head+4*theme.Padding()+16))
+			w = max(w, head+4*theme.Padding()+16)
+			d.preview.SetColumnWidth(i, w)
+			d.fit[i] = int((w - 2*theme.InnerPadding()) / digit)
 		}
 	}
 	d.preview.ScrollToTop()
@@ -195,7 +204,25 @@ func (d *dataScreen) previewCell(id widget.TableCellID, o fyne.CanvasObject) {
 		return
 	}
 	l.Importance = widget.MediumImportance
-	l.SetText(c.Format(r))
+	l.SetText(fitText(c.Format(r), d.fit[id.Col]))
+}
+
+// newPreviewLabel is a preview cell: a label without Fyne's truncation,
+// which shapes the text again on every refresh (most of a scroll frame's
+// cost); previewCell shortens long values itself.
+func newPreviewLabel() fyne.CanvasObject { return widget.NewLabel("") }
+
+// fitText shortens s to about n characters with an ellipsis. A digit is
+// about as wide as an average character, so the cut errs on the short side
+// only for wide letters.
+func fitText(s string, n int) string {
+	if n < 2 || len(s) <= n {
+		return s
+	}
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }
 
 // fetch loads one page of rows in the background, keeping only a few pages.

@@ -175,6 +175,9 @@ func (d *deployScreen) reload() {
 			}
 			d.model.Options = opts
 			d.model.Refresh()
+			if len(opts) == 0 && d.srv == nil {
+				d.status.SetText("No models yet: train one on the Train screen, then serve it here.")
+			}
 			if d.model.Selected == "" && len(opts) > 0 {
 				d.model.SetSelected(opts[0])
 			}

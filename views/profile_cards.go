@@ -107,6 +107,8 @@ func (d *dataScreen) setRole(ref, column, role string) {
 			if derr == nil && d.detail != nil && d.detail.Ref == ref {
 				d.detail.Schema = detail.Schema
 				d.refreshCards()
+				d.columns.Refresh()
+				d.colHead.SetText(cardTitle(d.detail))
 				d.shell.train.datasetEdited(ref)
 			}
 		})

@@ -52,6 +52,7 @@ func Run(opts app.Options) int {
 	d.started = started
 	d.win.Resize(fyne.NewSize(1200, 780))
 	d.win.SetCloseIntercept(d.quit)
+	a.Lifecycle().SetOnStarted(func() { d.firstFrame = time.Since(started) })
 	d.open(opts)
 	d.win.ShowAndRun()
 	return d.exit
@@ -72,6 +73,10 @@ type desktop struct {
 
 	demoDir string
 	started time.Time
+	// firstFrame is when the window first showed (its "Opening…" content),
+	// workspaceShown when the workspace's screens replaced it; both since
+	// the process started Run. The demo reports them.
+	firstFrame, workspaceShown time.Duration
 }
 
 func newDesktop(a fyne.App, w fyne.Window) *desktop {
@@ -99,6 +104,11 @@ func (d *desktop) menu() *fyne.MainMenu {
 		{label: "Import data…", key: fyne.KeyI, do: func() {
 			if d.shell != nil {
 				d.shell.openImportDialog()
+			}
+		}},
+		{label: "Export model…", key: fyne.KeyE, do: func() {
+			if d.shell != nil {
+				d.shell.exportModelDialog()
 			}
 		}},
 		{label: "Quit", key: fyne.KeyQ, do: d.quit, quit: true},
@@ -163,6 +173,9 @@ func (d *desktop) open(opts app.Options) {
 			})
 			d.win.SetContent(d.shell.Content())
 			d.win.SetTitle("Modelsmith — " + filepath.Base(studio.Path()))
+			if d.workspaceShown == 0 && !d.started.IsZero() {
+				d.workspaceShown = time.Since(d.started)
+			}
 			if d.demoDir != "" {
 				go d.runDemo(d.demoDir)
 			}

@@ -83,10 +83,15 @@ type runsScreen struct {
 	bestByX  string // "seconds" while live, "trial" after
 	curves   []app.Curve
 	curveRun int64
+	// picked is the run whose curves the user chose while a search runs;
+	// 0 follows the leader.
+	picked        int64
+	liveSelecting bool // the board selection is being set by code
 
 	bestChart  *charts.Chart
 	curveChart *charts.Chart
 	refresh    *coalescer
+	relist     *coalescer // the experiment list, while a search adds to it
 }
 
 var boardHeaders = []string{"Rank", "Algorithm", "CV score", "± std", "Fit time", "Predict µs", "CPU s", "Status", "Note"}
@@ -121,6 +126,9 @@ func newRunsScreen(s *Shell) *runsScreen {
 		func() int { return len(r.rows) }, r.boardText)
 	r.board.OnSelected = func(id widget.TableCellID) {
 		if id.Row >= 0 && id.Row < len(r.rows) {
+			if r.isLive() && !r.liveSelecting {
+				r.picked = r.rows[id.Row].RunID
+			}
 			r.rowSel = id.Row
 			r.curveChart.Update() // its title names the row
 			r.loadCurves(r.rows[id.Row].RunID)
@@ -130,6 +138,7 @@ func newRunsScreen(s *Shell) *runsScreen {
 	r.bestChart = charts.NewChart(fyne.NewSize(300, 200), r.drawBest)
 	r.curveChart = charts.NewChart(fyne.NewSize(300, 200), r.drawCurves)
 	r.refresh = newCoalescer(liveInterval, r.showLive)
+	r.relist = newCoalescer(time.Second, func() { r.reload(0) })
 
 	head := container.NewVBox(
 		container.NewBorder(nil, nil, nil, container.NewHBox(r.resume, r.open), r.title),
@@ -282,6 +291,7 @@ func (r *runsScreen) setRows(rows []app.LeaderboardRow) {
 
 func (r *runsScreen) selectFirstRow() {
 	r.rowSel = -1
+	r.board.UnselectAll()
 	if len(r.rows) > 0 {
 		r.board.Select(widget.TableCellID{Row: 0, Col: 0})
 	} else {
@@ -421,7 +431,7 @@ func (s *Shell) startAutoML(opts app.AutoMLOptions) {
 	s.task.start(label, cancel)
 	taskProgress := s.task.throttled(label)
 	r.selected = 0
-	r.rows, r.best, r.bestByX, r.curves, r.curveRun = nil, nil, "seconds", nil, 0
+	r.rows, r.best, r.bestByX, r.curves, r.curveRun, r.picked = nil, nil, "seconds", nil, 0, 0
 	r.metric = opts.Metric
 	r.title.SetText(label + " · starting…")
 	r.board.Refresh()
@@ -458,15 +468,12 @@ func (s *Shell) startAutoML(opts app.AutoMLOptions) {
 			r.refresh.signal()
 		}, func(ev app.AutoMLEvent) {
 			live.mu.Lock()
-			first := live.expID == 0
 			live.expID, live.event, live.hasEvent = ev.ExperimentID, ev, true
 			if len(ev.Leaderboard) > 0 && !math.IsNaN(ev.Leaderboard[0].Score) {
 				live.best = append(live.best, [2]float64{ev.Elapsed.Seconds(), ev.Leaderboard[0].Score})
 			}
 			live.mu.Unlock()
-			if first {
-				post(func() { r.reload(0) }) // the experiment now exists: list it
-			}
+			r.relist.signal() // the experiment's best score and run count changed
 			r.refresh.signal()
 		})
 		close(stop)
@@ -536,9 +543,29 @@ func (r *runsScreen) showLive() {
 		r.title.SetText(title)
 		r.setRows(ev.Leaderboard)
 		r.best, r.bestByX = best, "seconds"
-		if r.rowSel < 0 && len(r.rows) > 0 {
-			r.selectFirstRow()
+		r.followLiveCurves()
+	}
+}
+
+// followLiveCurves shows the learning curves of the run the user picked, or
+// else of the leader, which changes as the search goes (a trial's curves
+// are complete once it is on the leaderboard).
+func (r *runsScreen) followLiveCurves() {
+	if len(r.rows) == 0 {
+		return
+	}
+	want, at := r.rows[0].RunID, 0
+	for i, row := range r.rows {
+		if row.RunID == r.picked {
+			want, at = row.RunID, i
 		}
+	}
+	r.liveSelecting = true
+	r.board.Select(widget.TableCellID{Row: at, Col: 0})
+	r.liveSelecting = false
+	r.rowSel = at
+	if want != r.curveRun {
+		r.loadCurves(want)
 	}
 }
 

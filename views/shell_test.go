@@ -65,7 +65,7 @@ func newTestShell(t *testing.T) (*Shell, fyne.Window) {
 // eventually polls cond, letting background work post back to the UI.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		var ok bool
 		onUI(func() { ok = cond() })
@@ -210,6 +210,29 @@ func findButton(o fyne.CanvasObject, text string) *widget.Button {
 	case *fyne.Container:
 		for _, c := range x.Objects {
 			if b := findButton(c, text); b != nil {
+				return b
+			}
+		}
+	}
+	return nil
+}
+
+// findSelect finds the Select showing selected inside o.
+func findSelect(o fyne.CanvasObject, selected string) *widget.Select {
+	switch x := o.(type) {
+	case *widget.Select:
+		if x.Selected == selected {
+			return x
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(x).Objects() {
+			if b := findSelect(c, selected); b != nil {
+				return b
+			}
+		}
+	case *fyne.Container:
+		for _, c := range x.Objects {
+			if b := findSelect(c, selected); b != nil {
 				return b
 			}
 		}

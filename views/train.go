@@ -181,6 +181,7 @@ type customForm struct {
 	algo   *widget.Select
 	help   *widget.Label
 	params *fyne.Container // the form of the chosen algorithm
+	scroll *container.Scroll
 	fields map[string]func() string
 	layers *layerDesigner // nn only
 
@@ -237,7 +238,8 @@ func newCustomForm(t *trainScreen) *customForm {
 	body := container.NewVBox(
 		widget.NewForm(widget.NewFormItem("Algorithm", f.algo)), f.help, f.params,
 		widget.NewSeparator(), common)
-	f.view = container.NewBorder(nil, container.NewBorder(nil, nil, nil, f.train, f.status), nil, nil, container.NewVScroll(body))
+	f.scroll = container.NewVScroll(body)
+	f.view = container.NewBorder(nil, container.NewBorder(nil, nil, nil, f.train, f.status), nil, nil, f.scroll)
 	f.algo.SetSelected("gbdt")
 	return f
 }
@@ -320,6 +322,12 @@ func (f *customForm) algorithmChanged() {
 	}
 	f.params.Objects = append(extra, form)
 	f.params.Refresh()
+	if f.scroll != nil {
+		// The scroll keeps the old form's height until told: a short form
+		// after a long one would leave a blank stretch to scroll through.
+		f.scroll.Content.Resize(f.scroll.Content.MinSize().Max(fyne.NewSize(f.scroll.Size().Width, 0)))
+		f.scroll.Refresh()
+	}
 	f.name.SetPlaceHolder(f.defaultName())
 	f.validate()
 }

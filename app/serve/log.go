@@ -35,9 +35,12 @@ type predictionLog struct {
 	every time.Duration
 	logf  func(string, ...any)
 
-	mu     sync.Mutex
-	stats  liveStats
-	closed bool
+	// gate orders add against close: adds share it, close takes it alone.
+	gate sync.RWMutex
+	shut bool
+
+	mu    sync.Mutex // guards stats
+	stats liveStats
 }
 
 // liveStats are the numbers the Deploy screen shows, kept by the writer
@@ -69,18 +72,28 @@ func newPredictionLog(store Store, batch int, every time.Duration, logf func(str
 	return l
 }
 
-func (l *predictionLog) add(e entry) { l.ch <- e }
+// add queues an answered request. After close (only a request still
+// running when Stop gave up waiting), it is dropped and reported.
+func (l *predictionLog) add(e entry) {
+	l.gate.RLock()
+	defer l.gate.RUnlock()
+	if l.shut {
+		l.logf("serve: request %s answered after the server stopped; not logged", e.id)
+		return
+	}
+	l.ch <- e
+}
 
 // close waits until every entry added before it has been written.
 func (l *predictionLog) close() error {
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
+	l.gate.Lock()
+	if l.shut {
+		l.gate.Unlock()
 		return nil
 	}
-	l.closed = true
-	l.mu.Unlock()
+	l.shut = true
 	close(l.ch)
+	l.gate.Unlock()
 	return <-l.done
 }
 
