@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"modelsmith/app"
-	"modelsmith/app/serve"
 )
 
 func openStudio(t *testing.T) *app.Studio {
@@ -336,8 +335,6 @@ func TestAliasSwitchUnderLoad(t *testing.T) {
 		t.Errorf("stats: requests %d (sent %d), %d recent, p99 %v", st.Requests, sent.Load(), len(st.Recent), st.P99MS)
 	}
 }
-
-var _ = serve.HashToken
 
 // BenchmarkInferOneRow is the handler's cost for one adult row (the load
 // test's request), without the network: decode, score, answer, log.
