@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -81,6 +82,11 @@ func (s *Studio) ExportModelFile(ctx context.Context, ref, format, path string) 
 		tmp.Close()
 		return info, fmt.Errorf("export %s to %s: %w", info.Ref, path, err)
 	}
+	// CreateTemp makes the file private; an export is an ordinary file.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return info, fmt.Errorf("export %s to %s: %w", info.Ref, path, err)
+	}
 	if err := tmp.Close(); err != nil {
 		return info, fmt.Errorf("export %s to %s: %w", info.Ref, path, err)
 	}
@@ -101,6 +107,9 @@ func (s *Studio) ImportModel(ctx context.Context, path, name string) (ModelInfo,
 	}
 	b, err := decodeBundle(raw)
 	if err != nil {
+		if !bytes.HasPrefix(raw, []byte(bundleMagic)) {
+			return ModelInfo{}, fmt.Errorf("import model %s: %w (import-model reads the files 'export --format native' writes)", path, err)
+		}
 		return ModelInfo{}, fmt.Errorf("import model %s: %w", path, err)
 	}
 	if _, err := model.Decode(b.artifact, family); err != nil {

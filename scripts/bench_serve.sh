@@ -65,6 +65,12 @@ for run in $(seq "$RUNS"); do
   echo "run $run: $rps req/s, p50 $p50, p99 $p99 ($p99ms ms), $n requests, $bad non-2xx, socket errors/timeouts: $sock  [$verdict]"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+# The server's own view (Prometheus histogram): time from reading a request to
+# writing its answer, without the queueing a busy machine adds before that.
+curl -s "http://127.0.0.1:$PORT/metrics" | awk '
+  /^modelsmith_inference_duration_seconds_bucket/ { match($0, /le="[^"]*"/); b[substr($0, RSTART + 4, RLENGTH - 5)] = $NF }
+  /^modelsmith_inference_duration_seconds_count/ { n = $NF }
+  END { if (n > 0) printf "server-side handling: %.2f%% under 1 ms, %.3f%% under 5 ms (%d requests)\n", 100 * b["0.001"] / n, 100 * b["0.005"] / n, n }'
 kill -TERM "$server"
 wait "$server" || true
 server=

@@ -125,15 +125,19 @@ func newDeployScreen(s *Shell) *deployScreen {
 	d.result.Wrapping = fyne.TextWrapWord
 	tryCard := widget.NewCard("Try it", "", container.NewVBox(d.form, d.tryButton, d.result))
 
-	d.rateChart = charts.NewChart(fyne.NewSize(320, 200), d.drawRate)
-	d.latChart = charts.NewChart(fyne.NewSize(320, 200), d.drawLatency)
+	d.rateChart = charts.NewChart(fyne.NewSize(250, 190), d.drawRate)
+	d.latChart = charts.NewChart(fyne.NewSize(250, 190), d.drawLatency)
 	d.recent = widget.NewLabel("")
 	d.recent.TextStyle = fyne.TextStyle{Monospace: true}
 	live := widget.NewCard("Live", "", container.NewVBox(container.NewGridWithColumns(2, d.rateChart, d.latChart), d.recent))
 
 	left := container.NewVBox(top, tokensCard, widget.NewCard("Code", "", d.snippets))
-	right := container.NewVBox(tryCard, live)
-	d.view = container.NewHSplit(container.NewVScroll(left), container.NewVScroll(right))
+	right := container.NewVBox(live, tryCard)
+	// Scrolls in both directions, so that neither side's minimum width
+	// (long snippets, the form) pushes the split or draws over the other.
+	split := container.NewHSplit(container.NewScroll(left), container.NewScroll(right))
+	split.Offset = 0.45
+	d.view = split
 	return d
 }
 
@@ -474,13 +478,17 @@ func (d *deployScreen) showStats(t float64, st app.ServerStats) {
 	d.rateChart.Update()
 	d.latChart.Update()
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d requests, %d errors, %d rows logged; %.0f req/s, p50 %.2f ms, p99 %.2f ms (last 5 s)\n",
+	fmt.Fprintf(&b, "%d requests, %d errors, %d rows logged\n%.0f req/s, p50 %.2f ms, p99 %.2f ms (last 5 s)\n",
 		st.Requests, st.Errors, st.Logged, st.Rate, st.P50MS, st.P99MS)
 	for i, r := range st.Recent {
 		if i == 8 {
 			break
 		}
-		fmt.Fprintf(&b, "%s  %-14s %6.2f ms  %s\n", r.At.Local().Format("15:04:05"), r.ID, r.LatencyMS, r.Output)
+		out := r.Output
+		if len(out) > 44 {
+			out = out[:43] + "…"
+		}
+		fmt.Fprintf(&b, "%s %6.2f ms  %s\n", r.At.Local().Format("15:04:05"), r.LatencyMS, out)
 	}
 	d.recent.SetText(b.String())
 }

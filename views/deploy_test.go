@@ -1,11 +1,19 @@
 package views
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 
 	"modelsmith/app"
 )
@@ -74,4 +82,69 @@ func TestSnippetsQuoteAndAuth(t *testing.T) {
 	if !strings.Contains(golang, `os.Getenv("MODELSMITH_TOKEN")`) {
 		t.Errorf("go:\n%s", golang)
 	}
+}
+
+// TestDeployScreenshots saves the Deploy screen while it serves and answers
+// requests, light and dark, for a person to look at: set
+// MODELSMITH_SCREENSHOTS to a folder.
+func TestDeployScreenshots(t *testing.T) {
+	dir := os.Getenv("MODELSMITH_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("set MODELSMITH_SCREENSHOTS=DIR to save screenshots of the Deploy screen")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s, w := newTestShell(t)
+	if _, err := s.studio.Train(context.Background(), app.TrainOptions{Data: "adult", Target: "income", Algorithm: "gbdt",
+		Name: "income", Seed: 1, Holdout: 0.2, Params: map[string]string{}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var d *deployScreen
+	onUI(func() {
+		d = newDeployScreen(s)
+		w.SetContent(d.view)
+		w.Resize(fyne.NewSize(1100, 820))
+		d.onShow()
+	})
+	eventually(t, "the model list", func() bool { return d.model.Selected == "income" && len(d.fields) > 0 })
+	onUI(func() {
+		d.addr.SetText("127.0.0.1:0")
+		test.Tap(d.startStop)
+	})
+	eventually(t, "the server", func() bool { return d.srv != nil })
+	var url string
+	onUI(func() { url = d.endpoint.Text })
+	body := inferBody(d.inputs, func() []string {
+		var v []string
+		onUI(func() {
+			for _, f := range d.fields {
+				v = append(v, f.Text)
+			}
+		})
+		return v
+	}())
+	deadline := time.Now().Add(6 * time.Second)
+	for i := 0; time.Now().Before(deadline); i++ {
+		resp, err := http.Post(url, "application/json", bytes.NewReader(body))
+		if err == nil {
+			resp.Body.Close()
+		}
+		time.Sleep(time.Duration(1+i%5) * time.Millisecond)
+	}
+	onUI(func() { test.Tap(d.tryButton) })
+	eventually(t, "the try-it answer", func() bool { return strings.HasPrefix(d.result.Text, "200") })
+	for _, variant := range []string{"light", "dark"} {
+		th := theme.LightTheme()
+		if variant == "dark" {
+			th = theme.DarkTheme()
+		}
+		onUI(func() { fyne.CurrentApp().Settings().SetTheme(th) })
+		time.Sleep(1200 * time.Millisecond)
+		var img image.Image
+		onUI(func() { img = w.Canvas().Capture() })
+		writeShot(t, filepath.Join(dir, "deploy_serving_"+variant+".png"), img)
+	}
+	onUI(func() { test.Tap(d.startStop) })
+	eventually(t, "the server to stop", func() bool { return d.srv == nil })
 }

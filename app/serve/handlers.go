@@ -53,6 +53,8 @@ func (s *Server) fail(w http.ResponseWriter, modelName string, code int, msg str
 	_, _ = w.Write(b)
 }
 
+var jsonContentType = []string{"application/json"}
+
 func writeJSON(w http.ResponseWriter, b []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(b)
@@ -187,7 +189,9 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 	id := s.requestID(r, wk.req.id)
 	b := v.appendInferResponse(wk.resp[:0], name, id, out, n, want)
 	wk.resp = b
-	w.Header().Set("Content-Type", "application/json")
+	// Assigned, not Set: Set allocates a new []string on every request;
+	// net/http only reads it.
+	w.Header()["Content-Type"] = jsonContentType
 	_, _ = w.Write(b)
 	lat := time.Since(start)
 	ep.ok.Inc()

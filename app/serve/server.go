@@ -373,6 +373,3 @@ func (s *Server) requestID(r *http.Request, fromBody string) string {
 	}
 	return s.idPrefix + strconv.FormatUint(s.nextID.Add(1), 10)
 }
-
-// HashToken is the stored form of a token.
-func HashToken(token string) [32]byte { return sha256.Sum256([]byte(token)) }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"modelsmith/app"
-	"modelsmith/app/serve"
 )
 
 func openStudio(t *testing.T) *app.Studio {
@@ -336,8 +336,6 @@ func TestAliasSwitchUnderLoad(t *testing.T) {
 	}
 }
 
-var _ = serve.HashToken
-
 // BenchmarkInferOneRow is the handler's cost for one adult row (the load
 // test's request), without the network: decode, score, answer, log.
 func BenchmarkInferOneRow(b *testing.B) {
@@ -480,5 +478,40 @@ func TestServedMatchesBatchPredict(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A client that sends its body too slowly is cut off after the request
+// timeout, and the server goes on answering others.
+func TestSlowClientTimesOut(t *testing.T) {
+	s := openStudio(t)
+	train(t, s, "iris", "species", "linear", "iris")
+	srv, err := s.Serve(context.Background(), app.ServeOptions{Addr: "127.0.0.1:0", Models: []string{"iris"},
+		RequestTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop(context.Background())
+	conn, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v2/models/iris/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"inputs\":")
+	start := time.Now()
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b, _ := io.ReadAll(conn) // until the server closes the connection
+	if waited := time.Since(start); waited > 3*time.Second {
+		t.Errorf("the server held a stalled request for %v", waited)
+	}
+	if len(b) > 0 && !strings.Contains(string(b), " 400 ") {
+		t.Errorf("answer to a stalled body: %q", b)
+	}
+	if r := call(t, "POST", srv.URL()+"/v2/models/iris/infer", "", "", irisRow); r.code != 200 {
+		t.Errorf("after the slow client: %d %s", r.code, r.body)
+	}
+	if _, err := s.Serve(context.Background(), app.ServeOptions{Addr: srv.Addr(), Models: []string{"iris"}}); err == nil ||
+		!strings.Contains(err.Error(), "address already in use") {
+		t.Errorf("second server on the same address: %v", err)
 	}
 }

@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -20,7 +19,6 @@ type version struct {
 	k       int            // outputs per row
 	classes [][]byte       // JSON-quoted class labels
 	logKeys [][]byte       // per input: `{"name":` then `,"name":`
-	meta    []byte         // the /v2/models/{name} document
 	names   string         // the input names, for error messages
 	pool    sync.Pool      // *worker
 }
@@ -63,10 +61,6 @@ func newVersion(l Loaded) (*version, error) {
 	}
 	v.pool.New = func() any {
 		return &worker{rp: p.NewRowPredictor(), values: make([]string, len(p.Inputs)), col: make([]int, len(p.Inputs))}
-	}
-	var err error
-	if v.meta, err = json.Marshal(v.metadata("")); err != nil {
-		return nil, err
 	}
 	return v, nil
 }
