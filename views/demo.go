@@ -24,6 +24,8 @@ type demoStep struct {
 	// until, if set, is polled on the UI goroutine after settling until it
 	// holds (at most demoWait).
 	until func(s *Shell) bool
+	// wait steps only wait: no screenshot.
+	wait bool
 }
 
 // demoWait bounds a step's wait for its until condition.
@@ -68,6 +70,9 @@ func (d *desktop) runDemo(dir string) {
 					break
 				}
 			}
+			if st.wait {
+				continue
+			}
 			name := filepath.Join(dir, st.name+"-"+variant+".png")
 			if err := d.capture(name); err != nil {
 				fail(err)
@@ -110,6 +115,11 @@ func demoSteps(s *Shell) []demoStep {
 			}},
 		},
 		"Runs": {
+			{name: "runs-training", settle: 6 * time.Second, prepare: func(s *Shell) {
+				s.startTraining(app.TrainOptions{Data: "california_housing@1", Target: "median_house_value", Algorithm: "nn",
+					Params: map[string]string{"hidden": "64,32,16", "epochs": "40"}, Seed: 1, Holdout: 0.1})
+			}},
+			{name: "training-done", wait: true, settle: time.Second, until: func(s *Shell) bool { return !s.task.busy() }, prepare: func(s *Shell) {}},
 			{name: "runs-live", settle: 9 * time.Second, prepare: func(s *Shell) {
 				s.startAutoML(app.AutoMLOptions{Data: "adult@1", Target: "income", Budget: 25 * time.Second, Seed: 1,
 					Families: []string{"linear", "gbdt", "forest", "bayes"}})

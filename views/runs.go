@@ -92,6 +92,9 @@ type runsScreen struct {
 	curveChart *charts.Chart
 	refresh    *coalescer
 	relist     *coalescer // the experiment list, while a search adds to it
+
+	train        *trainFollow // a custom training being followed
+	trainRefresh *coalescer
 }
 
 var boardHeaders = []string{"Rank", "Algorithm", "CV score", "± std", "Fit time", "Predict µs", "CPU s", "Status", "Note"}
@@ -139,6 +142,7 @@ func newRunsScreen(s *Shell) *runsScreen {
 	r.curveChart = charts.NewChart(fyne.NewSize(300, 200), r.drawCurves)
 	r.refresh = newCoalescer(liveInterval, r.showLive)
 	r.relist = newCoalescer(time.Second, func() { r.reload(0) })
+	r.trainRefresh = newCoalescer(liveInterval, r.showTraining)
 
 	head := container.NewVBox(
 		container.NewBorder(nil, nil, nil, container.NewHBox(r.resume, r.open), r.title),
@@ -206,8 +210,8 @@ func (r *runsScreen) reload(id int64) {
 					return
 				}
 			}
-			if want == 0 && r.live == nil && len(list) > 0 {
-				r.selectRow(0)
+			if want == 0 && !r.isLive() && len(list) > 0 {
+				r.selectRow(0) // the newest
 			}
 		})
 	})
@@ -230,6 +234,10 @@ func (r *runsScreen) show(e app.ExperimentInfo) {
 	r.title.SetText(experimentTitle(e) + " · " + e.Task + " · " + e.Metric)
 	if r.live != nil && r.liveExp() == e.ID && !r.liveDone() {
 		r.showLive()
+		return
+	}
+	if r.train != nil && r.trainingLive(e.ID) {
+		r.showTraining()
 		return
 	}
 	r.liveBox.Hide()
@@ -503,6 +511,14 @@ func (r *runsScreen) liveDone() bool {
 }
 
 func (r *runsScreen) isLive() bool { return r.live != nil && !r.liveDone() }
+
+// trainingLive says whether the followed training is experiment id and still
+// running.
+func (r *runsScreen) trainingLive(id int64) bool {
+	r.train.mu.Lock()
+	defer r.train.mu.Unlock()
+	return r.train.expID == id && !r.train.done
+}
 
 // showLive redraws the running search if it is the one shown; UI goroutine.
 func (r *runsScreen) showLive() {

@@ -75,3 +75,26 @@ func TestCustomFormValidatesAsYouType(t *testing.T) {
 		}
 	})
 }
+
+func TestCustomTrainingFollowedOnRuns(t *testing.T) {
+	s, _ := newTestShell(t)
+	eventually(t, "the dataset list", func() bool { return len(s.train.dataset.Options) == 3 })
+	onUI(func() { s.train.selectRef("iris@1") })
+	eventually(t, "iris's columns", func() bool { return s.train.target.Selected == "species" })
+	onUI(func() {
+		f := s.train.custom
+		s.train.tabs.SelectIndex(1)
+		f.algo.SetSelected("nn")
+		f.fields["epochs"] = func() string { return "60" }
+		f.fields["early_stopping_rounds"] = func() string { return "0" }
+		test.Tap(f.train)
+		if s.content.Objects[0] != s.runs.view {
+			t.Error("Train does not show the Runs screen")
+		}
+	})
+	eventually(t, "the training to finish", func() bool { return !s.task.busy() })
+	eventually(t, "the finished training on Runs", func() bool {
+		return len(s.runs.rows) == 1 && s.runs.rows[0].Status == "succeeded" && s.runs.selKind == "train"
+	})
+	eventually(t, "its learning curves", func() bool { return len(s.runs.curves) >= 2 && len(s.runs.curves[0].Steps) > 10 })
+}
