@@ -90,6 +90,7 @@ type runsScreen struct {
 
 	bestChart  *charts.Chart
 	curveChart *charts.Chart
+	charts     *fyne.Container
 	refresh    *coalescer
 	relist     *coalescer // the experiment list, while a search adds to it
 
@@ -116,6 +117,7 @@ func newRunsScreen(s *Shell) *runsScreen {
 	r.title.Truncation = fyne.TextTruncateEllipsis
 	r.bar = widget.NewProgressBar()
 	r.timing = widget.NewLabel("")
+	r.timing.Truncation = fyne.TextTruncateEllipsis
 	r.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), r.cancelLive)
 	r.cancel.Importance = widget.DangerImportance
 	r.liveBox = container.NewBorder(nil, nil, nil, r.cancel, container.NewGridWithColumns(2, r.bar, r.timing))
@@ -147,7 +149,8 @@ func newRunsScreen(s *Shell) *runsScreen {
 	head := container.NewVBox(
 		container.NewBorder(nil, nil, nil, container.NewHBox(r.resume, r.open), r.title),
 		r.liveBox)
-	detail := container.NewVSplit(r.board, container.NewGridWithColumns(2, r.bestChart, r.curveChart))
+	r.charts = container.NewGridWithColumns(2, r.bestChart, r.curveChart)
+	detail := container.NewVSplit(r.board, r.charts)
 	detail.Offset = 0.45
 	right := container.NewBorder(head, nil, nil, nil, detail)
 	left := container.NewBorder(container.NewVBox(heading("Experiments"), r.noExps), nil, nil, nil, r.expList)
@@ -155,6 +158,16 @@ func newRunsScreen(s *Shell) *runsScreen {
 	split.Offset = 0.27
 	r.view = split
 	return r
+}
+
+// showBestChart shows the best-score chart (a search) or leaves the learning
+// curves the whole width (one training has no "best so far").
+func (r *runsScreen) showBestChart(on bool) {
+	if on == r.bestChart.Visible() {
+		return
+	}
+	r.bestChart.Hidden = !on
+	r.charts.Refresh()
 }
 
 func experimentTitle(e app.ExperimentInfo) string {
@@ -230,6 +243,7 @@ func (r *runsScreen) selectRow(i int) {
 // show loads experiment e into the right-hand side.
 func (r *runsScreen) show(e app.ExperimentInfo) {
 	r.selected, r.selKind, r.metric = e.ID, e.Kind, e.Metric
+	r.showBestChart(e.Kind == "automl")
 	r.greater = app.GreaterIsBetter(e.Metric, e.Task)
 	r.title.SetText(experimentTitle(e) + " · " + e.Task + " · " + e.Metric)
 	if r.live != nil && r.liveExp() == e.ID && !r.liveDone() {
@@ -447,6 +461,7 @@ func (s *Shell) startAutoML(opts app.AutoMLOptions) {
 	r.curveChart.Update()
 	r.resume.Hide()
 	r.open.Hide()
+	r.showBestChart(true)
 	r.showLive()
 	s.showNamed("Runs")
 

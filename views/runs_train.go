@@ -44,6 +44,7 @@ func (r *runsScreen) followTraining(opts app.TrainOptions) (progress func(app.Pr
 	r.curveChart.Update()
 	r.resume.Hide()
 	r.open.Hide()
+	r.showBestChart(false)
 	r.liveBox.Show()
 	r.cancel.Disable() // the task bar's Cancel stops a training
 	r.shell.showNamed("Runs")
@@ -130,6 +131,9 @@ func (r *runsScreen) showTraining() {
 	f.mu.Unlock()
 	if done || (r.selected != 0 && r.selected != exp) {
 		return
+	}
+	if r.selected == 0 && exp != 0 {
+		r.relist.signal() // list the new experiment
 	}
 	r.selected = exp
 	r.liveBox.Show()
