@@ -28,6 +28,9 @@ type demoStep struct {
 	wait bool
 }
 
+// demoSize is the window size of every screenshot.
+var demoSize = fyne.NewSize(1200, 780)
+
 // demoWait bounds a step's wait for its until condition.
 const demoWait = 90 * time.Second
 
@@ -59,6 +62,9 @@ func (d *desktop) runDemo(dir string) {
 				for _, o := range d.win.Canvas().Overlays().List() {
 					d.win.Canvas().Overlays().Remove(o)
 				}
+				// Back to the normal size: a screen too wide for it grows the
+				// window, and the log says which.
+				d.win.Resize(demoSize)
 				st.prepare(shell)
 			})
 			time.Sleep(st.settle)
@@ -78,7 +84,9 @@ func (d *desktop) runDemo(dir string) {
 				fail(err)
 				return
 			}
-			log = append(log, "saved "+name)
+			var size fyne.Size
+			fyne.DoAndWait(func() { size = d.win.Canvas().Size() })
+			log = append(log, fmt.Sprintf("saved %s (window %.0f×%.0f)", name, size.Width, size.Height))
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, "demo.log"), []byte(strings.Join(log, "\n")+"\n"), 0o644); err != nil {

@@ -223,7 +223,7 @@ func (r *runsScreen) reload(id int64) {
 					return
 				}
 			}
-			if want == 0 && !r.isLive() && len(list) > 0 {
+			if want == 0 && !r.isLive() && !r.following() && len(list) > 0 {
 				r.selectRow(0) // the newest
 			}
 		})
@@ -526,6 +526,16 @@ func (r *runsScreen) liveDone() bool {
 }
 
 func (r *runsScreen) isLive() bool { return r.live != nil && !r.liveDone() }
+
+// following says whether a custom training is being followed.
+func (r *runsScreen) following() bool {
+	if r.train == nil {
+		return false
+	}
+	r.train.mu.Lock()
+	defer r.train.mu.Unlock()
+	return !r.train.done
+}
 
 // trainingLive says whether the followed training is experiment id and still
 // running.
