@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -163,10 +164,16 @@ func newRunsScreen(s *Shell) *runsScreen {
 // showBestChart shows the best-score chart (a search) or leaves the learning
 // curves the whole width (one training has no "best so far").
 func (r *runsScreen) showBestChart(on bool) {
-	if on == r.bestChart.Visible() {
+	if on == (len(r.charts.Objects) == 2) {
 		return
 	}
-	r.bestChart.Hidden = !on
+	if on {
+		r.charts.Layout = layout.NewGridLayoutWithColumns(2)
+		r.charts.Objects = []fyne.CanvasObject{r.bestChart, r.curveChart}
+	} else {
+		r.charts.Layout = layout.NewGridLayoutWithColumns(1)
+		r.charts.Objects = []fyne.CanvasObject{r.curveChart}
+	}
 	r.charts.Refresh()
 }
 
@@ -625,6 +632,12 @@ func roundDuration(d time.Duration) string {
 }
 
 func (r *runsScreen) cancelLive() {
+	if r.following() {
+		r.train.cancel()
+		r.cancel.Disable()
+		r.timing.SetText(r.timing.Text + " — cancelling")
+		return
+	}
 	if r.live != nil {
 		r.live.cancel()
 		r.cancel.Disable()

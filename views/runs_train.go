@@ -17,6 +17,7 @@ import (
 type trainFollow struct {
 	opts    app.TrainOptions
 	started time.Time
+	cancel  context.CancelFunc
 
 	mu       sync.Mutex
 	jobID    int64
@@ -33,8 +34,8 @@ const followPoll = 700 * time.Millisecond
 
 // followTraining starts following a custom training: the Runs screen shows
 // it; progress feeds it from the worker goroutine.
-func (r *runsScreen) followTraining(opts app.TrainOptions) (progress func(app.Progress), finish func()) {
-	f := &trainFollow{opts: opts, started: time.Now()}
+func (r *runsScreen) followTraining(opts app.TrainOptions, cancel context.CancelFunc) (progress func(app.Progress), finish func()) {
+	f := &trainFollow{opts: opts, started: time.Now(), cancel: cancel}
 	r.train = f
 	r.selected = 0
 	r.rows, r.best, r.curves, r.curveRun, r.rowSel = nil, nil, nil, 0, -1
@@ -46,7 +47,7 @@ func (r *runsScreen) followTraining(opts app.TrainOptions) (progress func(app.Pr
 	r.open.Hide()
 	r.showBestChart(false)
 	r.liveBox.Show()
-	r.cancel.Disable() // the task bar's Cancel stops a training
+	r.cancel.Enable()
 	r.shell.showNamed("Runs")
 
 	stop := make(chan struct{})

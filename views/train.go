@@ -401,7 +401,7 @@ func (s *Shell) startTraining(opts app.TrainOptions) {
 	label := fmt.Sprintf("Training %s on %s", opts.Algorithm, opts.Data)
 	s.task.start(label, cancel)
 	progress := s.task.throttled(label)
-	follow, finish := s.runs.followTraining(opts)
+	follow, finish := s.runs.followTraining(opts, cancel)
 	s.background(func(context.Context) {
 		defer cancel()
 		res, err := s.studio.Train(ctx, opts, func(p app.Progress) {
