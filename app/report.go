@@ -65,8 +65,11 @@ type ModelReport struct {
 	// Classification: Confusion[i][j] counts rows of class i predicted j.
 	Confusion [][]int
 	// Binary: ROC (X false positive rate, Y true positive rate) and PR (X
-	// recall, Y precision) curves of the second class, Classes[1].
-	ROC, PR []CurvePoint
+	// recall, Y precision) curves of the second class, Classes[1], and its
+	// reliability diagram: X the mean predicted probability of the rows in
+	// one of ten probability bins, Y the share of them truly of that class
+	// (Threshold holds the bin's row count).
+	ROC, PR, Calibration []CurvePoint
 
 	// Regression: actual and predicted values and residuals (actual −
 	// predicted) of at most ReportMaxPoints rows.
@@ -326,6 +329,11 @@ func (rep *ModelReport) classCharts(y, out []float64) error {
 	if pr, err := metrics.PRCurve(yi, out, 1, nil); err == nil {
 		for _, p := range pr {
 			rep.PR = append(rep.PR, CurvePoint{X: p.Recall, Y: p.Precision, Threshold: p.Threshold})
+		}
+	}
+	if bins, err := metrics.CalibrationBins(yi, out, 1, 10); err == nil {
+		for _, b := range bins {
+			rep.Calibration = append(rep.Calibration, CurvePoint{X: b.MeanPredicted, Y: b.Observed, Threshold: float64(b.Count)})
 		}
 	}
 	return nil

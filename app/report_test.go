@@ -88,6 +88,19 @@ func TestModelReport(t *testing.T) {
 		if len(rep.ROC) < 3 || len(rep.PR) < 3 {
 			t.Fatalf("ROC %d points, PR %d points", len(rep.ROC), len(rep.PR))
 		}
+		if len(rep.Calibration) < 3 {
+			t.Errorf("calibration: %d bins", len(rep.Calibration))
+		}
+		rows := 0.0
+		for _, b := range rep.Calibration {
+			rows += b.Threshold
+			if b.X < 0 || b.X > 1 || b.Y < 0 || b.Y > 1 {
+				t.Errorf("calibration bin %v outside [0,1]", b)
+			}
+		}
+		if int(rows) != rep.Rows {
+			t.Errorf("calibration bins hold %v rows of %d", rows, rep.Rows)
+		}
 		first, last := rep.ROC[0], rep.ROC[len(rep.ROC)-1]
 		if first.X != 0 || first.Y != 0 || last.X != 1 || last.Y != 1 {
 			t.Errorf("ROC runs from %v to %v, want (0,0) to (1,1)", first, last)
@@ -166,6 +179,17 @@ func TestModelReport(t *testing.T) {
 		cancel()
 		if _, err := s.ModelReport(cctx, "bin", nil); err == nil {
 			t.Errorf("cancelled context: no error")
+		}
+		// The dataset a model was trained on is gone: the error says so.
+		reg, err := s.Model(ctx, "reg")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DeleteDataset(ctx, reg.DatasetRef); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ModelReport(ctx, "reg", nil); err == nil || !strings.Contains(err.Error(), reg.DatasetRef) {
+			t.Errorf("report with its dataset deleted: %v", err)
 		}
 	})
 }

@@ -4,6 +4,7 @@
 # `wrk -t2 -c16 -d20s` twice, one adult row per POST /v2/models/a/infer. Then
 # it stops the server with SIGTERM and checks that every answered request is in
 # the predictions table. Goal: >= 5,000 req/s, p99 <= 5 ms, zero errors.
+# ALGO=automl (or any family) chooses the model; DURATION and RUNS the load.
 # The machine is shared: run it when it is quiet, and say so with the figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +26,16 @@ cleanup() {
 trap cleanup EXIT
 go build -o "$tmp/modelsmith" .
 ws="$tmp/bench.modelsmith"
-"$tmp/modelsmith" --workspace "$ws" --empty train --data "$DATA" --target income --algo gbdt --name a >/dev/null 2>"$tmp/train.err" || { cat "$tmp/train.err" >&2; exit 1; }
+# ALGO=automl serves whatever an AutoML search (AUTOML_TIME, 60s) picks, the
+# issue's acceptance case; the default is one gbdt model.
+if [[ ${ALGO:-gbdt} == automl ]]; then
+  "$tmp/modelsmith" --workspace "$ws" --empty automl --data "$DATA" --target income --time "${AUTOML_TIME:-60s}" --name a \
+    >"$tmp/train.out" 2>"$tmp/train.err" || { cat "$tmp/train.err" >&2; exit 1; }
+else
+  "$tmp/modelsmith" --workspace "$ws" --empty train --data "$DATA" --target income --algo "${ALGO:-gbdt}" --name a \
+    >"$tmp/train.out" 2>"$tmp/train.err" || { cat "$tmp/train.err" >&2; exit 1; }
+fi
+echo "model: $("$tmp/modelsmith" --workspace "$ws" models | awk 'NR == 2')"
 "$tmp/modelsmith" --workspace "$ws" serve --model a --addr "127.0.0.1:$PORT" >"$tmp/serve.out" 2>"$tmp/serve.err" &
 server=$!
 for _ in $(seq 100); do

@@ -61,7 +61,7 @@ type modelsScreen struct {
 	impNote    *widget.Label
 	card       *fyne.Container
 
-	confusion, roc, pr, fit, residuals *charts.Chart
+	confusion, roc, pr, calibration, fit, residuals *charts.Chart
 
 	// UI goroutine only.
 	current  *app.ModelInfo
@@ -133,6 +133,7 @@ func newModelsScreen(s *Shell) *modelsScreen {
 	m.confusion = m.newChart(m.drawConfusion)
 	m.roc = m.newChart(m.drawROC)
 	m.pr = m.newChart(m.drawPR)
+	m.calibration = m.newChart(m.drawCalibration)
 	m.fit = m.newChart(m.drawFit)
 	m.residuals = m.newChart(m.drawResiduals)
 	m.chartGrid = container.NewGridWithColumns(2)
@@ -285,13 +286,23 @@ func (m *modelsScreen) computeReport(mi app.ModelInfo) {
 	m.status.SetText("Evaluating " + mi.Ref + " on the rows it did not train on…")
 	m.busy.Show()
 	m.busy.Start()
-	progress := throttle(100*time.Millisecond, func(p app.Progress) {
-		post(func() {
-			if m.reportOf == mi.ID && m.cancel != nil {
-				m.status.SetText("Evaluating " + mi.Ref + ": " + p.Message + "…")
-			}
-		})
+	// The latest progress message, shown at most ten times a second.
+	var mu sync.Mutex
+	var latest string
+	show := newCoalescer(100*time.Millisecond, func() {
+		mu.Lock()
+		msg := latest
+		mu.Unlock()
+		if m.reportOf == mi.ID && m.cancel != nil {
+			m.status.SetText("Evaluating " + mi.Ref + ": " + msg + "…")
+		}
 	})
+	progress := func(p app.Progress) {
+		mu.Lock()
+		latest = p.Message
+		mu.Unlock()
+		show.signal()
+	}
 	m.shell.background(func(context.Context) {
 		defer cancel()
 		rep, err := m.shell.studio.ModelReport(ctx, mi.Ref, progress)
@@ -330,13 +341,16 @@ func (m *modelsScreen) showReport(rep *app.ModelReport) {
 	if rep.PR != nil {
 		shown = append(shown, m.pr)
 	}
+	if rep.Calibration != nil {
+		shown = append(shown, m.calibration)
+	}
 	if rep.Actual != nil {
 		shown = append(shown, m.fit, m.residuals)
 	}
 	m.chartGrid.Objects = shown
 	m.perf.Content.Refresh()
 	m.perf.Refresh() // the content's height changed: lay it out again
-	for _, c := range []*charts.Chart{m.confusion, m.roc, m.pr, m.fit, m.residuals, m.importance} {
+	for _, c := range []*charts.Chart{m.confusion, m.roc, m.pr, m.calibration, m.fit, m.residuals, m.importance} {
 		c.Update()
 	}
 	if len(rep.Importance) > 0 {
@@ -403,7 +417,16 @@ func (m *modelsScreen) fillCard(mi app.ModelInfo) {
 	add("Stage", mi.Stage)
 	add("Algorithm", mi.Algorithm)
 	add("Task", mi.Task)
-	add("Dataset", str("dataset"))
+	if ref := cardString(card, "dataset"); ref != "" {
+		used["dataset"] = true
+		open := widget.NewButtonWithIcon(ref, theme.NavigateNextIcon(), func() { m.shell.openDataset(ref) })
+		open.Importance = widget.LowImportance
+		open.IconPlacement = widget.ButtonIconTrailingText
+		rows = append(rows, widget.NewLabelWithStyle("Dataset", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true}),
+			container.NewHBox(open))
+	} else {
+		add("Dataset", str("dataset"))
+	}
 	add("Dataset SHA-256", str("dataset_sha256"))
 	add("Target", str("target"))
 	if classes, ok := card["classes"].([]any); ok && len(classes) > 0 {
@@ -441,6 +464,7 @@ func (m *modelsScreen) fillCard(mi app.ModelInfo) {
 	add("Metric", str("metric"))
 	add("Code version", str("code_version"))
 	var rest []string
+	used["importance"] = true // the Importance tab shows it
 	for k := range card {
 		if !used[k] {
 			rest = append(rest, k)
@@ -454,6 +478,9 @@ func (m *modelsScreen) fillCard(mi app.ModelInfo) {
 	m.card.Refresh()
 }
 
+// cardValue writes a card entry for the card's form: a map one "key =
+// value" line per key, a list of records one record per line (at most 20),
+// other lists on one line.
 func cardValue(v any) string {
 	switch t := v.(type) {
 	case string:
@@ -461,30 +488,82 @@ func cardValue(v any) string {
 	case float64:
 		return app.FormatNumber(t)
 	case map[string]any:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
+		keys := recordKeys(t)
+		lines := make([]string, len(keys))
+		for i, k := range keys {
+			lines[i] = strings.ReplaceAll(k, "_", " ") + " = " + inlineValue(t[k])
 		}
-		sort.Strings(keys)
+		return strings.Join(lines, "\n")
+	case []any:
+		if len(t) == 0 {
+			return "—"
+		}
+		if _, records := t[0].(map[string]any); records {
+			var lines []string
+			for i, x := range t {
+				if i == 20 {
+					lines = append(lines, fmt.Sprintf("… and %d more", len(t)-20))
+					break
+				}
+				lines = append(lines, inlineValue(x))
+			}
+			return strings.Join(lines, "\n")
+		}
+		return inlineValue(t)
+	default:
+		return inlineValue(v)
+	}
+}
+
+// inlineValue writes a value on one line: a record as "key value, …".
+func inlineValue(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case float64:
+		return app.FormatNumber(t)
+	case map[string]any:
+		keys := recordKeys(t)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
-			parts[i] = k + " = " + cardValue(t[k])
+			parts[i] = strings.ReplaceAll(k, "_", " ") + " " + inlineValue(t[k])
 		}
-		return strings.Join(parts, "\n")
+		return strings.Join(parts, ", ")
 	case []any:
 		parts := make([]string, len(t))
 		for i, x := range t {
-			parts[i] = cardValue(x)
+			parts[i] = inlineValue(x)
 		}
 		s := strings.Join(parts, ", ")
-		if len(s) > 600 {
-			s = s[:600] + "…"
+		if r := []rune(s); len(r) > 200 {
+			s = string(r[:200]) + "…"
 		}
 		return s
+	case nil:
+		return "—"
 	default:
 		b, _ := json.Marshal(v)
 		return string(b)
 	}
+}
+
+// recordKeys orders a record's keys: the ones that say which it is first.
+func recordKeys(m map[string]any) []string {
+	first := []string{"rank", "trial", "algorithm", "weight", "score", "status"}
+	var keys []string
+	for _, k := range first {
+		if _, ok := m[k]; ok {
+			keys = append(keys, k)
+		}
+	}
+	var rest []string
+	for k := range m {
+		if !slices.Contains(first, k) {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	return append(keys, rest...)
 }
 
 // The charts' draw functions run on the UI goroutine and read m.report.
@@ -515,7 +594,8 @@ func (m *modelsScreen) drawROC(p charts.Palette, w, h int) image.Image {
 	}
 	zero, one := 0.0, 1.0
 	return charts.Render(charts.Spec{Title: title, XLabel: "false positive rate", YLabel: "true positive rate",
-		Diagonal: true, YMin: &zero, YMax: &one, Series: []charts.Series{curveSeries(positiveName(rep), rep.ROC)}}, p, w, h)
+		Diagonal: true, YMin: &zero, YMax: &one, XMin: &zero, XMax: &one,
+		Series: []charts.Series{curveSeries(positiveName(rep), rep.ROC)}}, p, w, h)
 }
 
 func (m *modelsScreen) drawPR(p charts.Palette, w, h int) image.Image {
@@ -529,7 +609,19 @@ func (m *modelsScreen) drawPR(p charts.Palette, w, h int) image.Image {
 	}
 	zero, one := 0.0, 1.0
 	return charts.Render(charts.Spec{Title: title, XLabel: "recall (" + positiveName(rep) + ")", YLabel: "precision",
-		YMin: &zero, YMax: &one, Series: []charts.Series{curveSeries(positiveName(rep), rep.PR)}}, p, w, h)
+		YMin: &zero, YMax: &one, XMin: &zero, XMax: &one, Series: []charts.Series{curveSeries(positiveName(rep), rep.PR)}}, p, w, h)
+}
+
+func (m *modelsScreen) drawCalibration(p charts.Palette, w, h int) image.Image {
+	rep := m.report
+	if rep == nil {
+		return charts.Blank(p, w, h)
+	}
+	zero, one := 0.0, 1.0
+	pos := positiveName(rep)
+	return charts.Render(charts.Spec{Title: "Calibration", XLabel: "predicted probability of " + pos,
+		YLabel: "observed share of " + pos, Diagonal: true, Points: true, YMin: &zero, YMax: &one, XMin: &zero, XMax: &one,
+		Series: []charts.Series{curveSeries("model", rep.Calibration)}}, p, w, h)
 }
 
 func (m *modelsScreen) drawFit(p charts.Palette, w, h int) image.Image {
@@ -670,6 +762,7 @@ func (m *modelsScreen) askDelete() {
 					m.deleteModel(ref)
 				}
 			}, m.shell.win)
+			d.SetConfirmImportance(widget.DangerImportance)
 			d.Resize(fyne.NewSize(480, 240))
 			d.Show()
 		})
@@ -795,14 +888,31 @@ func (m *modelsScreen) askExport() {
 		save(app.ExportFormats[0])
 		return
 	}
-	pick := widget.NewRadioGroup(app.ExportFormats, nil)
-	pick.SetSelected(app.ExportFormats[0])
+	labels := make([]string, len(app.ExportFormats))
+	byLabel := map[string]string{}
+	for i, f := range app.ExportFormats {
+		labels[i] = exportLabel(f)
+		byLabel[labels[i]] = f
+	}
+	pick := widget.NewRadioGroup(labels, nil)
+	pick.SetSelected(labels[0])
 	dialog.ShowForm("Export "+ref, "Choose file…", "Cancel", []*widget.FormItem{widget.NewFormItem("Format", pick)},
 		func(ok bool) {
 			if ok && pick.Selected != "" {
-				save(pick.Selected)
+				save(byLabel[pick.Selected])
 			}
 		}, m.shell.win)
+}
+
+// exportLabel says what a format is for.
+func exportLabel(format string) string {
+	switch format {
+	case "native":
+		return "Modelsmith model (.msmodel), for another Modelsmith workspace"
+	case "onnx":
+		return "ONNX (.onnx), for onnxruntime and other ONNX tools"
+	}
+	return format
 }
 
 func exportExtension(format string) string {
@@ -897,12 +1007,17 @@ func (m *modelsScreen) predictTo(ref, in, out string) {
 	})
 }
 
+func cardString(card map[string]any, key string) string {
+	s, _ := card[key].(string)
+	return s
+}
+
 // modelSummary is the second line of a model in the list.
 func modelSummary(mi app.ModelInfo) string {
 	s := mi.Algorithm + " · " + mi.Task
 	metric, _ := mi.Card["metric"].(string)
 	if v, ok := mi.Metrics[metric]; ok {
-		s += fmt.Sprintf(" · %s %.4f", metric, v)
+		s += fmt.Sprintf(" · %s %.4f", app.MetricLabel(metric, mi.Task), v)
 	}
 	return s
 }
@@ -912,21 +1027,4 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
-}
-
-// throttle passes on at most one call per interval (dropping the others):
-// progress from a worker goroutine, for a label on the UI.
-func throttle(interval time.Duration, fn func(app.Progress)) func(app.Progress) {
-	var mu sync.Mutex
-	var last time.Time
-	return func(p app.Progress) {
-		mu.Lock()
-		if time.Since(last) < interval {
-			mu.Unlock()
-			return
-		}
-		last = time.Now()
-		mu.Unlock()
-		fn(p)
-	}
 }

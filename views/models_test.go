@@ -83,9 +83,9 @@ func TestModelsScreenBinary(t *testing.T) {
 		if m.title.Text != "churn@1" {
 			t.Errorf("title %q", m.title.Text)
 		}
-		want := []fyne.CanvasObject{m.confusion, m.roc, m.pr}
+		want := []fyne.CanvasObject{m.confusion, m.roc, m.pr, m.calibration}
 		if len(m.chartGrid.Objects) != len(want) {
-			t.Fatalf("%d charts shown, want confusion matrix, ROC and PR", len(m.chartGrid.Objects))
+			t.Fatalf("%d charts shown, want confusion matrix, ROC, PR and calibration", len(m.chartGrid.Objects))
 		}
 		for i, o := range want {
 			if m.chartGrid.Objects[i] != o {
@@ -104,7 +104,7 @@ func TestModelsScreenBinary(t *testing.T) {
 	})
 	// The charts draw at their laid-out size (once the throttle allows).
 	eventually(t, "the charts to draw", func() bool {
-		for _, c := range []*charts.Chart{m.confusion, m.roc, m.pr} {
+		for _, c := range []*charts.Chart{m.confusion, m.roc, m.pr, m.calibration} {
 			img := c.Image()
 			if img == nil || img.Bounds().Dx() < 100 || c.Size().Width < 100 {
 				return false
@@ -115,6 +115,12 @@ func TestModelsScreenBinary(t *testing.T) {
 		}
 		return true
 	})
+
+	// The card's dataset opens it on the Data screen.
+	dataset := res.Model.DatasetRef
+	onUI(func() { m.tabs.SelectIndex(2) })
+	onUI(func() { tapButton(t, m.card, dataset) })
+	eventually(t, dataset+" on the Data screen", func() bool { return s.data.detail != nil && s.data.detail.Ref == dataset })
 	_ = w
 }
 
@@ -171,6 +177,14 @@ func TestModelsScreenActions(t *testing.T) {
 	eventually(t, "the exported file", func() bool {
 		b, err := os.ReadFile(exported)
 		return err == nil && strings.HasPrefix(string(b), "MSBUNDLE")
+	})
+
+	// and an ONNX one.
+	onnxPath := filepath.Join(t.TempDir(), "churn.onnx")
+	onUI(func() { m.exportTo("churn@1", "onnx", onnxPath) })
+	eventually(t, "the ONNX file", func() bool {
+		st, err := os.Stat(onnxPath)
+		return err == nil && st.Size() > 100
 	})
 
 	// Rename through its dialog.
@@ -305,4 +319,51 @@ func tapButton(t *testing.T, o fyne.CanvasObject, text string) {
 		t.Fatalf("no %q button", text)
 	}
 	test.Tap(b)
+}
+
+func TestCardValue(t *testing.T) {
+	cases := []struct {
+		name string
+		in   any
+		want string
+	}{
+		{"text", "adult@1", "adult@1"},
+		{"number", 0.25, app.FormatNumber(0.25)},
+		{"params", map[string]any{"b": "2", "a_b": 1.0}, "a b = 1\nb = 2"},
+		{"records", []any{map[string]any{"score": 0.9, "trial": 3.0, "fit_seconds": 0.5}},
+			"trial 3, score 0.9, fit seconds 0.5"},
+		{"list", []any{"no", "yes"}, "no, yes"},
+		{"empty", []any{}, "—"},
+		{"bool", true, "true"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := cardValue(c.in); got != c.want {
+				t.Errorf("cardValue(%v) = %q, want %q", c.in, got, c.want)
+			}
+		})
+	}
+}
+
+// A model whose dataset is gone still shows its card, and says why it has
+// no charts.
+func TestModelsScreenWithoutDataset(t *testing.T) {
+	s, m, _ := newModelsTest(t)
+	res := trainModel(t, s, "binary", "bayes", "orphan")
+	if _, err := s.studio.DeleteDataset(context.Background(), res.Model.DatasetRef); err != nil {
+		t.Fatal(err)
+	}
+	onUI(func() { m.selectRef(res.Model.Ref) })
+	eventually(t, "the evaluation to fail", func() bool { return strings.HasPrefix(m.status.Text, "Could not evaluate") })
+	onUI(func() {
+		if !strings.Contains(m.status.Text, res.Model.DatasetRef) {
+			t.Errorf("status %q does not name the missing dataset", m.status.Text)
+		}
+		if len(m.chartGrid.Objects) != 0 || m.busy.Visible() {
+			t.Errorf("%d charts and a busy bar for a model that could not be evaluated", len(m.chartGrid.Objects))
+		}
+		if !cardHas(m, "Dataset SHA-256") {
+			t.Error("no model card")
+		}
+	})
 }

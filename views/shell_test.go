@@ -65,7 +65,7 @@ func newTestShell(t *testing.T) (*Shell, fyne.Window) {
 // eventually polls cond, letting background work post back to the UI.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		var ok bool
 		onUI(func() { ok = cond() })

@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -34,6 +36,13 @@ func runServe(ctx context.Context, g *globals, args []string) error {
 	}
 	if len(models) == 0 {
 		return usagef("serve needs at least one --model M[@VERSION|@ALIAS] (or NAME=M@...)")
+	}
+	// A server's live heap is small (~15 MB with a gbdt model) and it
+	// allocates a few kB per request: at the default GOGC it collects several
+	// times a second, and on two cores the mark worker takes half the CPU
+	// while it runs. A 4x larger heap goal costs little memory and cuts that.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
 	}
 	s, err := g.open(ctx)
 	if err != nil {

@@ -73,8 +73,8 @@ type Options struct {
 	MaxBodyBytes   int64         // default 8 MiB; larger bodies get 413
 	RequestTimeout time.Duration // default 30 s, for reading a body and for scoring a batch
 	PollEvery      time.Duration // default 1 s: tokens and aliases
-	LogBatch       int           // default 4096 rows per transaction
-	LogEvery       time.Duration // default 200 ms between log writes
+	LogBatch       int           // default 1024 rows per transaction
+	LogEvery       time.Duration // default 50 ms between log writes: small, even bursts of writing
 	// Logf reports what happens in the background (alias switches, log
 	// write failures); nil discards.
 	Logf func(format string, args ...any)
@@ -138,10 +138,10 @@ func Start(ctx context.Context, store Store, opts Options) (*Server, error) {
 		opts.PollEvery = time.Second
 	}
 	if opts.LogBatch <= 0 {
-		opts.LogBatch = 4096
+		opts.LogBatch = 1024
 	}
 	if opts.LogEvery <= 0 {
-		opts.LogEvery = 200 * time.Millisecond
+		opts.LogEvery = 50 * time.Millisecond
 	}
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}

@@ -193,3 +193,26 @@ func TestSingleExampleClassFallsBack(t *testing.T) {
 		t.Fatalf("notes %q, validation %q: want the fallback said", res.Notes, res.Validation)
 	}
 }
+
+func TestFoldsWithoutAClassStillScore(t *testing.T) {
+	// 3 positives in 40 rows: two of the five folds have none, where ROC
+	// AUC is undefined.
+	n := 40
+	x := make([]float64, n)
+	codes := make([]int32, n)
+	for i := range x {
+		x[i] = float64(i)
+	}
+	codes[5], codes[20], codes[33] = 1, 1, 1
+	f := &data.Frame{Columns: []*data.Column{{Name: "x", Kind: data.Numeric, Num: x},
+		{Name: "y", Kind: data.Categorical, Levels: []string{"no", "yes"}, Codes: codes}}}
+	res, err := Run(context.Background(), f, "y", Config{Trials: 2, Families: []string{"linear", "bayes"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range res.Trials {
+		if tr.Status != Succeeded || math.IsNaN(tr.Score) {
+			t.Fatalf("trial %d: %s %v %s", tr.Index, tr.Status, tr.Score, tr.Error)
+		}
+	}
+}

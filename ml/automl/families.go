@@ -249,7 +249,7 @@ var families = map[string]*family{
 		usable: func(p *problem) bool { return p.classes > 0 },
 	},
 	"nn": {
-		name: "nn", algorithm: "nn", spec: nn.Spec, prep: linearPrep, earlyStop: true, relCost: 6,
+		name: "nn", algorithm: "nn", spec: nn.Spec, prep: linearPrep, earlyStop: true, relCost: 15,
 		fixed: func(p *problem) map[string]string {
 			return map[string]string{"epochs": strconv.Itoa(nnEpochs(p)), "early_stopping_rounds": "10",
 				"batch_size": strconv.Itoa(nnBatch(p))}
@@ -308,10 +308,10 @@ func forestCost(p *problem, v map[string]string) float64 {
 
 func nnEpochs(p *problem) int {
 	switch {
-	case p.trainRows > 50000:
+	case p.trainRows > 20000:
 		return 20
 	case p.trainRows > 5000:
-		return 60
+		return 40
 	}
 	return 200
 }
@@ -327,6 +327,9 @@ func nnBatch(p *problem) int {
 type config struct {
 	fam    *family
 	values map[string]string // what Trial.Params reports (checked, defaults filled in)
+	// portfolio marks a configuration of the portfolio, run only while its
+	// family ranks among the best.
+	portfolio bool
 }
 
 // makeConfig merges the family's fixed values over given and fills in the

@@ -27,6 +27,9 @@ const (
 	// the family that most often wins, gets more (limitedShare).
 	maxTrialShare = 0.25
 	limitedShare  = 0.4
+	// Forests rarely win alone but help ensembles: they get less, and
+	// stop with the trees grown by then.
+	forestShare = 0.15
 	// minTrialTime is the least time worth starting a time-limited trial.
 	minTrialTime = time.Second
 	// maxRefitShare caps the time kept back for the final refit.
@@ -153,16 +156,17 @@ func (s *search) run(ctx context.Context) (*Result, error) {
 // buildQueue lists the first trials: every family's cheap default, then the
 // portfolios, each skipping duplicates.
 func (s *search) buildQueue() {
-	add := func(fam *family, given map[string]string) {
+	add := func(fam *family, given map[string]string, portfolio bool) {
 		c, err := makeConfig(s.p, fam, given)
 		if err != nil {
 			s.notes = append(s.notes, fmt.Sprintf("%s: %v", fam.name, err))
 			return
 		}
+		c.portfolio = portfolio
 		s.queue = append(s.queue, c)
 	}
 	for _, fam := range s.families {
-		add(fam, fam.start(s.p))
+		add(fam, fam.start(s.p), false)
 	}
 	// Portfolio entries of all families, interleaved so that a short budget
 	// still sees the most useful of each.
@@ -175,7 +179,7 @@ func (s *search) buildQueue() {
 	for i := range longest {
 		for _, fam := range s.families {
 			if i < len(port[fam.name]) {
-				add(fam, port[fam.name][i])
+				add(fam, port[fam.name][i], true)
 			}
 		}
 	}
@@ -214,7 +218,7 @@ func (s *search) next() (config, bool) {
 	for len(s.queue) > 0 {
 		c := s.queue[0]
 		s.queue = s.queue[1:]
-		if s.seen[c.key()] {
+		if s.seen[c.key()] || c.portfolio && s.rank(c.fam) >= portfolioFamilies {
 			continue
 		}
 		if s.fits(c) {
@@ -238,6 +242,25 @@ func (s *search) next() (config, bool) {
 		s.state[fam.name].rejected()
 	}
 	return config{}, false
+}
+
+// portfolioFamilies is how many of the best families run their portfolio.
+const portfolioFamilies = 3
+
+// rank is the family's place (0 = best) among the families with a successful
+// trial, by their best trials; a family without one ranks last.
+func (s *search) rank(fam *family) int {
+	st := s.state[fam.name]
+	if st == nil || !st.has {
+		return len(s.families)
+	}
+	r := 0
+	for _, o := range s.state {
+		if o != st && o.has && s.trialBetter(o.bestTrial, st.bestTrial) {
+			r++
+		}
+	}
+	return r
 }
 
 // fits says whether c is expected to finish before the search's deadline,
@@ -314,8 +337,11 @@ func (s *search) trialDeadline(fam *family) time.Time {
 	}
 	d := s.deadline.Add(-s.refitReserve())
 	share := maxTrialShare
-	if fam.name == "gbdt" {
+	switch {
+	case fam.name == "gbdt":
 		share = limitedShare
+	case fam.timeLimited():
+		share = forestShare
 	}
 	if limit := time.Now().Add(time.Duration(float64(s.cfg.Budget) * share)); limit.Before(d) {
 		d = limit
@@ -410,7 +436,14 @@ func (s *search) runTrial(ctx context.Context, c config) (Trial, *model.Pipeline
 	var foldScores []float64
 	var rounds, trees []int
 	for fi, fold := range sp {
-		learner, err := c.fam.spec.New(c.values)
+		values := c.values
+		if d, ok := tctx.Deadline(); ok && c.fam.timeLimited() {
+			// Binning, prediction and scoring are outside the learner's
+			// limit: leave them a margin, recomputed fold by fold.
+			values = copyMap(values)
+			values["time_limit"] = strconv.FormatFloat(max(0.75*time.Until(d).Seconds()/float64(len(sp)-fi), 0.05), 'f', 2, 64)
+		}
+		learner, err := c.fam.spec.New(values)
 		if err != nil {
 			return fail(err)
 		}
@@ -443,11 +476,12 @@ func (s *search) runTrial(ctx context.Context, c config) (Trial, *model.Pipeline
 		for i, r := range fold.pos {
 			copy(t.OOF[r*k:(r+1)*k], out[i*k:(i+1)*k])
 		}
-		v, err := s.p.metric.Score(fold.valid.Y, out, s.p.classes)
-		if err != nil {
-			return fail(fmt.Errorf("score fold %d: %w", fi+1, err))
+		// A fold may lack a class (ROC AUC is then undefined): it is left
+		// out of the mean; the pooled predictions score the trial if every
+		// fold is.
+		if v, err := s.p.metric.Score(fold.valid.Y, out, s.p.classes); err == nil && !math.IsNaN(v) {
+			foldScores = append(foldScores, v)
 		}
-		foldScores = append(foldScores, v)
 		// Stop a trial early when the folds done say the rest will not end
 		// in time.
 		if d, ok := tctx.Deadline(); ok && fi+1 < len(sp) && !c.fam.timeLimited() {
@@ -465,6 +499,13 @@ func (s *search) runTrial(ctx context.Context, c config) (Trial, *model.Pipeline
 	clock()
 	t.Score, t.ScoreStd = meanStd(foldScores)
 	t.Metrics = s.scoreAll(t.OOF)
+	if len(foldScores) == 0 {
+		pooled, ok := t.Metrics[s.p.metric.Name]
+		if !ok {
+			return fail(fmt.Errorf("%s cannot be computed on the validation rows", s.p.metric.Name))
+		}
+		t.Score, t.ScoreStd = pooled, math.NaN()
+	}
 	t.Status = Succeeded
 	// The refit grows what the folds grew: boosting rounds found by early
 	// stopping (more for more rows) or the trees a time limit allowed.

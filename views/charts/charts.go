@@ -5,7 +5,7 @@
 // they are shown on. Chart is the live widget: it re-renders at most about
 // four times a second however often it is told its data changed.
 //
-// charts imports gonum/plot and Fyne only; it must not import app, storage or
+// charts imports gonum/plot, Fyne and x/image only; it must not import app, storage or
 // ml: callers hand it plain numbers.
 package charts
 
@@ -254,8 +254,12 @@ type Spec struct {
 	Series                []Series
 	// Kind is "line" (the default), "scatter" or "step".
 	Kind string
-	// YMin and YMax fix the y range; nil fits the data.
-	YMin, YMax *float64
+	// YMin and YMax fix the y range, XMin and XMax the x range; nil fits
+	// the data.
+	YMin, YMax, XMin, XMax *float64
+	// Points marks every point of a line (few points: a reliability
+	// diagram's bins).
+	Points bool
 	// Diagonal adds the y = x reference line (ROC curves, predicted against
 	// actual) and puts the legend bottom right, out of its way.
 	Diagonal bool
@@ -309,6 +313,12 @@ func Render(spec Spec, p Palette, w, h int) image.Image {
 			}
 			pl.Add(ln)
 			thumb = ln
+			if spec.Points {
+				if sc, err := plotter.NewScatter(xys); err == nil {
+					sc.GlyphStyle = draw.GlyphStyle{Color: col, Radius: 2.6, Shape: draw.CircleGlyph{}}
+					pl.Add(sc)
+				}
+			}
 		}
 		if s.Name != "" {
 			legend = append(legend, entry{s.Name, thumb})
@@ -318,16 +328,6 @@ func Render(spec Spec, p Palette, w, h int) image.Image {
 		for _, e := range legend {
 			pl.Legend.Add(e.name, e.thumb)
 		}
-	}
-	if spec.Diagonal && !math.IsInf(xmin, 1) {
-		lo, hi := math.Min(xmin, ymin), math.Max(xmax, ymax)
-		ref, err := plotter.NewLine(plotter.XYs{{X: lo, Y: lo}, {X: hi, Y: hi}})
-		if err == nil {
-			ref.LineStyle = draw.LineStyle{Color: mix(p.Background, p.Foreground, 0.45), Width: 1,
-				Dashes: []vg.Length{4, 3}}
-			pl.Add(ref)
-		}
-		pl.Legend.Top = false
 	}
 	if spec.ZeroLine && !math.IsInf(xmin, 1) {
 		ref, err := plotter.NewLine(plotter.XYs{{X: xmin, Y: 0}, {X: xmax, Y: 0}})
@@ -351,11 +351,28 @@ func Render(spec Spec, p Palette, w, h int) image.Image {
 	if spec.YMax != nil {
 		pl.Y.Max = *spec.YMax
 	}
+	if spec.XMin != nil {
+		pl.X.Min = *spec.XMin
+	}
+	if spec.XMax != nil {
+		pl.X.Max = *spec.XMax
+	}
 	if pl.Y.Min >= pl.Y.Max { // a constant series: give it some room
 		pl.Y.Min, pl.Y.Max = pl.Y.Min-0.5, pl.Y.Max+0.5
 	}
 	if pl.X.Min >= pl.X.Max {
 		pl.X.Min, pl.X.Max = pl.X.Min-0.5, pl.X.Max+0.5
+	}
+	if spec.Diagonal && !math.IsInf(xmin, 1) {
+		// Across the whole square both axes share, drawn after the ranges
+		// are final so that it does not stretch them.
+		lo, hi := math.Max(pl.X.Min, pl.Y.Min), math.Min(pl.X.Max, pl.Y.Max)
+		if ref, err := plotter.NewLine(plotter.XYs{{X: lo, Y: lo}, {X: hi, Y: hi}}); err == nil && lo < hi {
+			ref.LineStyle = draw.LineStyle{Color: mix(p.Background, p.Foreground, 0.45), Width: 1,
+				Dashes: []vg.Length{4, 3}}
+			pl.Add(ref)
+		}
+		pl.Legend.Top = false
 	}
 	return drawPlot(pl, p, w, h)
 }

@@ -54,6 +54,12 @@ func goldenCharts() map[string]func(p Palette) image.Image {
 				Kind: "step", Diagonal: true, YMin: ptr(0), YMax: ptr(1), Series: []Series{
 					{Name: "model", X: []float64{0, 0, 0.1, 0.1, 0.3, 0.3, 0.6, 1}, Y: []float64{0, 0.4, 0.4, 0.7, 0.7, 0.9, 1, 1}}}}, p, 360, 300)
 		},
+		"calibration": func(p Palette) image.Image {
+			zero, one := 0.0, 1.0
+			return Render(Spec{Title: "Calibration", XLabel: "predicted", YLabel: "observed", Diagonal: true, Points: true,
+				XMin: &zero, XMax: &one, YMin: &zero, YMax: &one, Series: []Series{{Name: "model",
+					X: []float64{0.05, 0.15, 0.33, 0.5, 0.71, 0.9}, Y: []float64{0.02, 0.2, 0.3, 0.55, 0.66, 0.93}}}}, p, 320, 300)
+		},
 		"scatter": func(p Palette) image.Image {
 			return Render(Spec{Title: "Predicted against actual", XLabel: "actual", YLabel: "predicted", Kind: "scatter",
 				Diagonal: true, Series: []Series{{X: actual, Y: predicted}}}, p, 400, 320)
