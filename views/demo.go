@@ -62,10 +62,10 @@ func (d *desktop) runDemo(dir string) {
 				for _, o := range d.win.Canvas().Overlays().List() {
 					d.win.Canvas().Overlays().Remove(o)
 				}
+				st.prepare(shell)
 				// Back to the normal size: a screen too wide for it grows the
 				// window, and the log says which.
 				d.win.Resize(demoSize)
-				st.prepare(shell)
 			})
 			time.Sleep(st.settle)
 			for deadline := time.Now().Add(demoWait); st.until != nil && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
