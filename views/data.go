@@ -64,7 +64,7 @@ func newDataScreen(s *Shell) *dataScreen {
 			return len(d.detail.Schema)
 		}, d.columnText)
 
-	d.cards = container.NewGridWrap(profileCardSize)
+	d.cards = container.New(&cardGrid{cell: profileCardSize})
 	d.colHead = heading("Columns")
 	top := container.NewBorder(nil, nil, d.picker, d.remove, d.info)
 	tabs := container.NewAppTabs(

@@ -24,7 +24,12 @@ type demoStep struct {
 	// until, if set, is polled on the UI goroutine after settling until it
 	// holds (at most demoWait).
 	until func(s *Shell) bool
+	// wait steps only wait: no screenshot.
+	wait bool
 }
+
+// demoSize is the window size of every screenshot.
+var demoSize = fyne.NewSize(1200, 780)
 
 // demoWait bounds a step's wait for its until condition.
 const demoWait = 90 * time.Second
@@ -58,6 +63,9 @@ func (d *desktop) runDemo(dir string) {
 					d.win.Canvas().Overlays().Remove(o)
 				}
 				st.prepare(shell)
+				// Back to the normal size: a screen too wide for it grows the
+				// window, and the log says which.
+				d.win.Resize(demoSize)
 			})
 			time.Sleep(st.settle)
 			for deadline := time.Now().Add(demoWait); st.until != nil && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
@@ -68,12 +76,17 @@ func (d *desktop) runDemo(dir string) {
 					break
 				}
 			}
+			if st.wait {
+				continue
+			}
 			name := filepath.Join(dir, st.name+"-"+variant+".png")
 			if err := d.capture(name); err != nil {
 				fail(err)
 				return
 			}
-			log = append(log, "saved "+name)
+			var size fyne.Size
+			fyne.DoAndWait(func() { size = d.win.Canvas().Size() })
+			log = append(log, fmt.Sprintf("saved %s (window %.0f×%.0f)", name, size.Width, size.Height))
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, "demo.log"), []byte(strings.Join(log, "\n")+"\n"), 0o644); err != nil {
@@ -110,6 +123,11 @@ func demoSteps(s *Shell) []demoStep {
 			}},
 		},
 		"Runs": {
+			{name: "runs-training", settle: 6 * time.Second, prepare: func(s *Shell) {
+				s.startTraining(app.TrainOptions{Data: "california_housing@1", Target: "median_house_value", Algorithm: "nn",
+					Params: map[string]string{"hidden": "64,32,16", "epochs": "40"}, Seed: 1, Holdout: 0.1})
+			}},
+			{name: "training-done", wait: true, settle: time.Second, until: func(s *Shell) bool { return !s.task.busy() }, prepare: func(s *Shell) {}},
 			{name: "runs-live", settle: 9 * time.Second, prepare: func(s *Shell) {
 				s.startAutoML(app.AutoMLOptions{Data: "adult@1", Target: "income", Budget: 25 * time.Second, Seed: 1,
 					Families: []string{"linear", "gbdt", "forest", "bayes"}})

@@ -17,7 +17,7 @@ import (
 )
 
 // profileCardSize is the size of one column's card in the grid.
-var profileCardSize = fyne.NewSize(270, 214)
+var profileCardSize = fyne.NewSize(250, 214)
 
 // profileCards shows one card per column of the shown dataset: its type and
 // role (both changeable), counts, a summary and a mini histogram (numbers) or
@@ -177,4 +177,39 @@ func cardTitle(detail *app.DatasetDetail) string {
 		return fmt.Sprintf("Columns (%d)", len(detail.Schema))
 	}
 	return fmt.Sprintf("Columns (%d; %s)", len(detail.Schema), strings.Join(roles, ", "))
+}
+
+// cardGrid lays cards out in as many equal columns of at least cell.Width
+// as the width allows, stretching them to fill it (GridWrap would leave the
+// rest of the row empty). Like GridWrap, its MinSize uses the width it was
+// last laid out at, which a vertical scroll gives it.
+type cardGrid struct {
+	cell  fyne.Size
+	width float32
+}
+
+func (g *cardGrid) columns(width float32) int {
+	p := theme.Padding()
+	return max(1, int((width+p)/(g.cell.Width+p)))
+}
+
+func (g *cardGrid) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	g.width = size.Width
+	p := theme.Padding()
+	cols := g.columns(size.Width)
+	w := (size.Width - p*float32(cols-1)) / float32(cols)
+	for i, o := range objs {
+		r, c := i/cols, i%cols
+		o.Move(fyne.NewPos(float32(c)*(w+p), float32(r)*(g.cell.Height+p)))
+		o.Resize(fyne.NewSize(w, g.cell.Height))
+	}
+}
+
+func (g *cardGrid) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	cols := g.columns(g.width)
+	rows := (len(objs) + cols - 1) / cols
+	if rows == 0 {
+		return fyne.NewSize(g.cell.Width, 0)
+	}
+	return fyne.NewSize(g.cell.Width, float32(rows)*g.cell.Height+float32(rows-1)*theme.Padding())
 }

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -90,8 +91,12 @@ type runsScreen struct {
 
 	bestChart  *charts.Chart
 	curveChart *charts.Chart
+	charts     *fyne.Container
 	refresh    *coalescer
 	relist     *coalescer // the experiment list, while a search adds to it
+
+	train        *trainFollow // a custom training being followed
+	trainRefresh *coalescer
 }
 
 var boardHeaders = []string{"Rank", "Algorithm", "CV score", "± std", "Fit time", "Predict µs", "CPU s", "Status", "Note"}
@@ -113,6 +118,7 @@ func newRunsScreen(s *Shell) *runsScreen {
 	r.title.Truncation = fyne.TextTruncateEllipsis
 	r.bar = widget.NewProgressBar()
 	r.timing = widget.NewLabel("")
+	r.timing.Truncation = fyne.TextTruncateEllipsis
 	r.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), r.cancelLive)
 	r.cancel.Importance = widget.DangerImportance
 	r.liveBox = container.NewBorder(nil, nil, nil, r.cancel, container.NewGridWithColumns(2, r.bar, r.timing))
@@ -139,11 +145,13 @@ func newRunsScreen(s *Shell) *runsScreen {
 	r.curveChart = charts.NewChart(fyne.NewSize(300, 200), r.drawCurves)
 	r.refresh = newCoalescer(liveInterval, r.showLive)
 	r.relist = newCoalescer(time.Second, func() { r.reload(0) })
+	r.trainRefresh = newCoalescer(liveInterval, r.showTraining)
 
 	head := container.NewVBox(
 		container.NewBorder(nil, nil, nil, container.NewHBox(r.resume, r.open), r.title),
 		r.liveBox)
-	detail := container.NewVSplit(r.board, container.NewGridWithColumns(2, r.bestChart, r.curveChart))
+	r.charts = container.NewGridWithColumns(2, r.bestChart, r.curveChart)
+	detail := container.NewVSplit(r.board, r.charts)
 	detail.Offset = 0.45
 	right := container.NewBorder(head, nil, nil, nil, detail)
 	left := container.NewBorder(container.NewVBox(heading("Experiments"), r.noExps), nil, nil, nil, r.expList)
@@ -151,6 +159,22 @@ func newRunsScreen(s *Shell) *runsScreen {
 	split.Offset = 0.27
 	r.view = split
 	return r
+}
+
+// showBestChart shows the best-score chart (a search) or leaves the learning
+// curves the whole width (one training has no "best so far").
+func (r *runsScreen) showBestChart(on bool) {
+	if on == (len(r.charts.Objects) == 2) {
+		return
+	}
+	if on {
+		r.charts.Layout = layout.NewGridLayoutWithColumns(2)
+		r.charts.Objects = []fyne.CanvasObject{r.bestChart, r.curveChart}
+	} else {
+		r.charts.Layout = layout.NewGridLayoutWithColumns(1)
+		r.charts.Objects = []fyne.CanvasObject{r.curveChart}
+	}
+	r.charts.Refresh()
 }
 
 func experimentTitle(e app.ExperimentInfo) string {
@@ -206,8 +230,8 @@ func (r *runsScreen) reload(id int64) {
 					return
 				}
 			}
-			if want == 0 && r.live == nil && len(list) > 0 {
-				r.selectRow(0)
+			if want == 0 && !r.isLive() && !r.following() && len(list) > 0 {
+				r.selectRow(0) // the newest
 			}
 		})
 	})
@@ -226,10 +250,15 @@ func (r *runsScreen) selectRow(i int) {
 // show loads experiment e into the right-hand side.
 func (r *runsScreen) show(e app.ExperimentInfo) {
 	r.selected, r.selKind, r.metric = e.ID, e.Kind, e.Metric
+	r.showBestChart(e.Kind == "automl")
 	r.greater = app.GreaterIsBetter(e.Metric, e.Task)
 	r.title.SetText(experimentTitle(e) + " · " + e.Task + " · " + e.Metric)
 	if r.live != nil && r.liveExp() == e.ID && !r.liveDone() {
 		r.showLive()
+		return
+	}
+	if r.train != nil && r.trainingLive(e.ID) {
+		r.showTraining()
 		return
 	}
 	r.liveBox.Hide()
@@ -439,6 +468,7 @@ func (s *Shell) startAutoML(opts app.AutoMLOptions) {
 	r.curveChart.Update()
 	r.resume.Hide()
 	r.open.Hide()
+	r.showBestChart(true)
 	r.showLive()
 	s.showNamed("Runs")
 
@@ -503,6 +533,24 @@ func (r *runsScreen) liveDone() bool {
 }
 
 func (r *runsScreen) isLive() bool { return r.live != nil && !r.liveDone() }
+
+// following says whether a custom training is being followed.
+func (r *runsScreen) following() bool {
+	if r.train == nil {
+		return false
+	}
+	r.train.mu.Lock()
+	defer r.train.mu.Unlock()
+	return !r.train.done
+}
+
+// trainingLive says whether the followed training is experiment id and still
+// running.
+func (r *runsScreen) trainingLive(id int64) bool {
+	r.train.mu.Lock()
+	defer r.train.mu.Unlock()
+	return r.train.expID == id && !r.train.done
+}
 
 // showLive redraws the running search if it is the one shown; UI goroutine.
 func (r *runsScreen) showLive() {
@@ -584,6 +632,12 @@ func roundDuration(d time.Duration) string {
 }
 
 func (r *runsScreen) cancelLive() {
+	if r.following() {
+		r.train.cancel()
+		r.cancel.Disable()
+		r.timing.SetText(r.timing.Text + " — cancelling")
+		return
+	}
 	if r.live != nil {
 		r.live.cancel()
 		r.cancel.Disable()

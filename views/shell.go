@@ -338,6 +338,7 @@ type taskBar struct {
 
 func newTaskBar() *taskBar {
 	t := &taskBar{label: widget.NewLabel(""), bar: widget.NewProgressBar()}
+	t.label.Truncation = fyne.TextTruncateEllipsis // progress messages run long
 	t.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() {
 		if t.cancelFn != nil {
 			t.cancelFn()

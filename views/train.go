@@ -401,11 +401,21 @@ func (s *Shell) startTraining(opts app.TrainOptions) {
 	label := fmt.Sprintf("Training %s on %s", opts.Algorithm, opts.Data)
 	s.task.start(label, cancel)
 	progress := s.task.throttled(label)
+	follow, finish := s.runs.followTraining(opts, cancel)
 	s.background(func(context.Context) {
 		defer cancel()
-		res, err := s.studio.Train(ctx, opts, progress)
+		res, err := s.studio.Train(ctx, opts, func(p app.Progress) {
+			progress(p)
+			follow(p)
+		})
+		finish()
 		post(func() {
 			s.task.finish()
+			s.runs.liveBox.Hide()
+			if res.RunID != 0 || err == nil {
+				s.runs.selected = 0
+				s.runs.reload(0) // the finished training, with its score and model
+			}
 			s.trainingDone(res, err)
 		})
 	})

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/test"
+
+	"modelsmith/app"
 )
 
 func TestCustomTrainingRegistersModel(t *testing.T) {
@@ -74,4 +76,42 @@ func TestCustomFormValidatesAsYouType(t *testing.T) {
 			t.Errorf("hidden = %q after removing the first layer, want 8,4", got)
 		}
 	})
+}
+
+func TestCustomTrainingFollowedOnRuns(t *testing.T) {
+	s, _ := newTestShell(t)
+	eventually(t, "the dataset list", func() bool { return len(s.train.dataset.Options) == 3 })
+	onUI(func() { s.train.selectRef("iris@1") })
+	eventually(t, "iris's columns", func() bool { return s.train.target.Selected == "species" })
+	onUI(func() {
+		f := s.train.custom
+		s.train.tabs.SelectIndex(1)
+		f.algo.SetSelected("nn")
+		f.fields["epochs"] = func() string { return "60" }
+		f.fields["early_stopping_rounds"] = func() string { return "0" }
+		test.Tap(f.train)
+		if s.content.Objects[0] != s.runs.view {
+			t.Error("Train does not show the Runs screen")
+		}
+	})
+	eventually(t, "the training to finish", func() bool { return !s.task.busy() })
+	eventually(t, "the finished training on Runs", func() bool {
+		return len(s.runs.rows) == 1 && s.runs.rows[0].Status == "succeeded" && s.runs.selKind == "train"
+	})
+	eventually(t, "its learning curves", func() bool { return len(s.runs.curves) >= 2 && len(s.runs.curves[0].Steps) > 10 })
+}
+
+func TestCancelFollowedTraining(t *testing.T) {
+	s, _ := newTestShell(t)
+	onUI(func() {
+		s.startTraining(app.TrainOptions{Data: "california_housing@1", Target: "median_house_value", Algorithm: "nn",
+			Params: map[string]string{"epochs": "100000", "early_stopping_rounds": "0"}, Seed: 1, Holdout: 0.1})
+	})
+	eventually(t, "the training on Runs", func() bool { return s.runs.selected != 0 && len(s.runs.rows) == 1 })
+	onUI(func() { test.Tap(s.runs.cancel) })
+	eventually(t, "the training to stop", func() bool { return !s.task.busy() })
+	eventually(t, "the cancelled run", func() bool { return len(s.runs.rows) == 1 && s.runs.rows[0].Status == "cancelled" })
+	if models, _ := s.studio.Models(context.Background()); len(models) != 0 {
+		t.Errorf("a cancelled training registered %d models", len(models))
+	}
 }
