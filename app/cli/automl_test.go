@@ -250,6 +250,9 @@ func TestAutoMLResumeAfterKill(t *testing.T) {
 	if list := modelsJSON(t, ws); len(list) != 0 {
 		t.Errorf("a killed search registered %+v", list)
 	}
+	if code, out, _ := run(t, "--workspace", ws, "experiments"); code != 0 || !strings.Contains(out, "interrupted") || !strings.Contains(out, "--resume") {
+		t.Errorf("experiments after the kill: exit %d\n%s", code, out)
+	}
 
 	code, out, errText := run(t, "--workspace", ws, "automl", "--resume", "1", "--json")
 	if code != 0 {

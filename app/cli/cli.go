@@ -56,6 +56,7 @@ var commands = []command{
 	{"algorithms", "", "the learning algorithms and their hyperparameters", runAlgorithms},
 	{"train", "--data N|FILE --target COL --algo A [--set k=v]... [--name M]", "train a model and register it as M@version", runTrain},
 	{"automl", "--data N|FILE --target COL [--time T] [--name M] [--resume E]", "search models in a time budget, register the best as M@version", runAutoML},
+	{"experiments", "[--limit N]", "trainings and AutoML searches, newest first", runExperiments},
 	{"runs", "[--experiment E] [--limit N]", "training runs, newest first", runRuns},
 	{"models", "", "the registered models", runModels},
 	{"model", "show NAME[@VERSION] | alias [NAME[@V] ALIAS]", "a model's metrics and lineage; aliases such as prod", runModel},
