@@ -23,7 +23,7 @@ func trainSmall(t testing.TB, s *Studio, dataset, target, algo, name string) Mod
 func TestExportImportAcrossWorkspaces(t *testing.T) {
 	ctx := context.Background()
 	a := openStudio(t, Options{})
-	b := openStudio(t, Options{})
+	b := openStudio(t, Options{Empty: true}) // never saw the model nor its data
 	for _, tc := range []struct{ dataset, target, algo string }{
 		{"iris", "species", "gbdt"},
 		{"california_housing", "median_house_value", "linear"}, // regression, a categorical input
@@ -34,8 +34,8 @@ func TestExportImportAcrossWorkspaces(t *testing.T) {
 			if _, err := a.ExportModelFile(ctx, info.Ref, "native", path); err != nil {
 				t.Fatal(err)
 			}
-			// Import into the other workspace, which has its own sample
-			// datasets but never saw this model.
+			// Import into another workspace, empty, and predict the test
+			// split from the file in both.
 			got, err := b.ImportModel(ctx, path, "imported-"+tc.dataset)
 			if err != nil {
 				t.Fatal(err)
@@ -44,11 +44,15 @@ func TestExportImportAcrossWorkspaces(t *testing.T) {
 				string(got.Signature) != string(info.Signature) || got.Version != 1 {
 				t.Errorf("imported %+v, exported %+v", got, info)
 			}
-			pa, err := a.Predict(ctx, info.Ref, tc.dataset, nil)
+			test := filepath.Join(sharedData, tc.dataset, "test.csv")
+			if _, err := os.Stat(test); err != nil {
+				t.Skip(err)
+			}
+			pa, err := a.Predict(ctx, info.Ref, test, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			pb, err := b.Predict(ctx, got.Ref, tc.dataset, nil)
+			pb, err := b.Predict(ctx, got.Ref, test, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
