@@ -96,3 +96,26 @@ func TestAutoMLCancelKeepsTrials(t *testing.T) {
 		t.Errorf("a cancelled search registered %d models", len(models))
 	}
 }
+
+func TestTryAutoMLOnSample(t *testing.T) {
+	s, _ := newTestShell(t)
+	eventually(t, "the dataset list", func() bool { return s.home.list.Length() == 3 })
+	onUI(func() {
+		try := findButton(s.home.samples.Objects[0], "Try AutoML")
+		if try == nil {
+			t.Fatal("the iris card has no Try AutoML button")
+		}
+		test.Tap(try)
+	})
+	eventually(t, "the search to start on the Runs screen", func() bool {
+		return s.runs.live != nil && s.content.Objects[0] == s.runs.view
+	})
+	onUI(func() {
+		o := s.runs.live.opts
+		if o.Data != "iris@1" || o.Target != "species" || o.Task != "multiclass" || o.Budget != tryBudget {
+			t.Errorf("Try AutoML started %+v", o)
+		}
+		test.Tap(s.runs.cancel)
+	})
+	eventually(t, "the search to stop", func() bool { return s.runs.liveDone() && !s.task.busy() })
+}
