@@ -94,10 +94,11 @@ func newDeployScreen(s *Shell) *deployScreen {
 
 	d.tokens = container.NewVBox()
 	d.tokenEntry = widget.NewPasswordEntry()
-	d.tokenEntry.SetPlaceHolder("token for the try-it form (needed once a token exists)")
+	d.tokenEntry.SetPlaceHolder("Token for Try it, once one exists")
 	newToken := widget.NewButtonWithIcon("Create token", theme.ContentAddIcon(), d.createToken)
-	tokensCard := widget.NewCard("Tokens", "Once a token exists, every request needs one. Only hashes are stored.",
-		container.NewVBox(d.tokens, newToken, d.tokenEntry))
+	tokensRule := widget.NewLabel("Once a token exists, every request needs one. Only hashes are stored.")
+	tokensRule.Wrapping = fyne.TextWrapWord
+	tokensCard := widget.NewCard("Tokens", "", container.NewVBox(tokensRule, d.tokens, newToken, d.tokenEntry))
 
 	mono := func() *widget.Entry {
 		e := widget.NewMultiLineEntry()
@@ -129,13 +130,15 @@ func newDeployScreen(s *Shell) *deployScreen {
 	d.latChart = charts.NewChart(fyne.NewSize(250, 190), d.drawLatency)
 	d.recent = widget.NewLabel("")
 	d.recent.TextStyle = fyne.TextStyle{Monospace: true}
+	d.recent.Truncation = fyne.TextTruncateEllipsis
 	live := widget.NewCard("Live", "", container.NewVBox(container.NewGridWithColumns(2, d.rateChart, d.latChart), d.recent))
 
 	left := container.NewVBox(top, tokensCard, widget.NewCard("Code", "", d.snippets))
 	right := container.NewVBox(live, tryCard)
-	// Scrolls in both directions, so that neither side's minimum width
-	// (long snippets, the form) pushes the split or draws over the other.
-	split := container.NewHSplit(container.NewScroll(left), container.NewScroll(right))
+	// Each side scrolls vertically and fits its pane's width: long lines wrap
+	// (texts), are cut with an ellipsis (recent requests) or scroll inside
+	// their own box (snippets), so nothing is clipped at the split.
+	split := container.NewHSplit(container.NewVScroll(left), container.NewVScroll(right))
 	split.Offset = 0.45
 	d.view = split
 	return d
