@@ -165,7 +165,7 @@ func (s *Studio) ModelReport(ctx context.Context, ref string, progress func(Prog
 		rep.regressionCharts(evalY, out, seed)
 	}
 
-	if imp, ok := storedImportance(info.Card); ok {
+	if imp, ok := CardImportance(info.Card); ok {
 		rep.Importance, rep.ImportanceSource = imp, "stored with the model"
 	} else {
 		report("importance", 0.4, "permutation importance")
@@ -200,15 +200,13 @@ func (s *Studio) searchPredictions(ctx context.Context, pipe *model.Pipeline, ca
 		return nil, nil, "", false
 	}
 	weights := map[int]float64{}
-	if members, _ := card["ensemble"].([]any); len(members) > 0 {
+	members, valid := CardEnsemble(card)
+	if !valid {
+		return nil, nil, "", false
+	}
+	if len(members) > 0 {
 		for _, mb := range members {
-			m, _ := mb.(map[string]any)
-			t, ok1 := m["trial"].(float64)
-			w, ok2 := m["weight"].(float64)
-			if !ok1 || !ok2 {
-				return nil, nil, "", false
-			}
-			weights[int(t)] += w
+			weights[mb.Trial] += mb.Weight
 		}
 	} else if t, err := strconv.Atoi(pipe.Meta["automl_trial"]); err == nil {
 		weights[t] = 1
@@ -429,9 +427,9 @@ func cmpErr(first, err error) error {
 	return err
 }
 
-// storedImportance reads importance saved in a model card (AutoML stores
+// CardImportance reads importance saved in a model card (AutoML stores
 // it): a list of {feature, mean[, std]} objects or a feature → value map.
-func storedImportance(card map[string]any) ([]FeatureImportance, bool) {
+func CardImportance(card map[string]any) ([]FeatureImportance, bool) {
 	v, ok := card["importance"]
 	if !ok {
 		v, ok = card["permutation_importance"]
@@ -473,6 +471,31 @@ func storedImportance(card map[string]any) ([]FeatureImportance, bool) {
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].Mean > out[b].Mean })
 	return out, true
+}
+
+// EnsembleMember is one model of an AutoML ensemble as its card lists it.
+type EnsembleMember struct {
+	Trial     int     `json:"trial"`
+	Algorithm string  `json:"algorithm"`
+	Weight    float64 `json:"weight"`
+}
+
+// CardEnsemble reads the ensemble members a model card lists (AutoML
+// stores them under "ensemble"), in the card's order: none when the card
+// has no list of them; ok is false when a member lacks its trial or weight.
+func CardEnsemble(card map[string]any) (members []EnsembleMember, ok bool) {
+	list, _ := card["ensemble"].([]any)
+	for _, mb := range list {
+		m, _ := mb.(map[string]any)
+		t, ok1 := m["trial"].(float64)
+		w, ok2 := m["weight"].(float64)
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		algo, _ := m["algorithm"].(string)
+		members = append(members, EnsembleMember{Trial: int(t), Algorithm: algo, Weight: w})
+	}
+	return members, true
 }
 
 func cardString(card map[string]any, key string) string {
