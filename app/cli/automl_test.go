@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,9 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"modelsmith/app"
 )
@@ -201,36 +198,7 @@ func TestAutoMLResumeAfterKill(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$", "--", "--workspace", ws, "automl", "--data", irisTrain,
 		"--target", "species", "--trials", "10", "--families", fastFamilies, "--seed", "9")
 	cmd.Env = append(os.Environ(), "MODELSMITH_TEST_CHILD=trial   3 ")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	blocked := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if sc.Text() == "BLOCKED" {
-				blocked <- true
-				return
-			}
-		}
-		blocked <- false
-	}()
-	select {
-	case ok := <-blocked:
-		if !ok {
-			cmd.Wait()
-			t.Fatal("the child ended before its fourth trial")
-		}
-	case <-time.After(2 * time.Minute):
-		cmd.Process.Kill()
-		t.Fatal("the child never reached its fourth trial")
-	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
+	killWhenBlocked(t, cmd, "its fourth trial")
 
 	// The finished trials are in the workspace; the search is interrupted.
 	code, runsOut, stderrText := run(t, "--workspace", ws, "runs", "--experiment", "1", "--json")
