@@ -954,33 +954,13 @@ func explainModel(ctx context.Context, pipe *model.Pipeline, frame *data.Frame, 
 	if err != nil {
 		return nil, 0, err
 	}
-	predictErr := make(chan error, 1)
-	predict := func(X *learn.Features, out []float64) {
-		f := &data.Frame{Columns: make([]*data.Column, len(cols))}
-		for j, c := range cols {
-			f.Columns[j] = &data.Column{Name: c.Name, Kind: c.Kind, Num: X.Cols[j].Num, Codes: X.Cols[j].Codes, Levels: c.Levels}
-		}
-		got, err := pipe.Predict(ctx, f)
-		if err != nil {
-			select {
-			case predictErr <- err:
-			default:
-			}
-			for i := range out {
-				out[i] = math.NaN()
-			}
-			return
-		}
-		copy(out, got)
-	}
+	predict, predictErr := columnPredictor(ctx, pipe, cols)
 	start := time.Now()
 	predict(X, make([]float64, X.Rows*outputs))
 	took := time.Since(start)
 	micros := float64(took.Microseconds()) / float64(max(X.Rows, 1))
-	select {
-	case err := <-predictErr:
+	if err := predictErr(); err != nil {
 		return nil, micros, err
-	default:
 	}
 	if deadline, ok := ctx.Deadline(); ok {
 		// Columns are shuffled and scored in parallel, one prediction of
@@ -996,15 +976,12 @@ func explainModel(ctx context.Context, pipe *model.Pipeline, frame *data.Frame, 
 			if X, cols, ys, err = importanceSample(frame, pipe, keep, y, order[:n]); err != nil {
 				return nil, micros, err
 			}
+			predict, predictErr = columnPredictor(ctx, pipe, cols)
 		}
 	}
 	imp, err := explain.Permutation(ctx, predict, outputs, X, ys, nClasses, metric, importanceRepeats, seed)
-	select {
-	case perr := <-predictErr:
-		if err == nil {
-			err = perr
-		}
-	default:
+	if err == nil {
+		err = predictErr()
 	}
 	return imp, micros, err
 }
@@ -1019,22 +996,9 @@ func importanceSample(frame *data.Frame, pipe *model.Pipeline, keep []int, y []f
 	for i, k := range sample {
 		rows[i], ys[i] = keep[k], y[k]
 	}
-	X := &learn.Features{Rows: len(rows)}
-	var cols []*data.Column
-	for _, in := range pipe.Inputs {
-		c := frame.Column(in.Name)
-		if c == nil {
-			return nil, nil, nil, fmt.Errorf("no input column %q", in.Name)
-		}
-		c = c.Take(rows)
-		cols = append(cols, c)
-		f := learn.Feature{Name: c.Name}
-		if c.Kind == data.Categorical || c.Kind == data.Text {
-			f.Codes, f.Levels = c.Codes, len(c.Levels)
-		} else {
-			f.Num = c.Num
-		}
-		X.Cols = append(X.Cols, f)
+	X, cols, err := inputFeatures(frame, pipe, rows)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	return X, cols, ys, nil
 }

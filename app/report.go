@@ -370,45 +370,14 @@ func sampleRows(n, limit int, seed uint64) []int {
 // one-hot or TF-IDF features of one column are shuffled together).
 func permutationImportance(ctx context.Context, pipe *model.Pipeline, f *data.Frame, y []float64, classes int,
 	metric string, seed uint64) ([]FeatureImportance, error) {
-	cols := make([]*data.Column, len(pipe.Inputs))
-	X := &learn.Features{Rows: f.Rows()}
-	for j, in := range pipe.Inputs {
-		c := f.Column(in.Name)
-		if c == nil {
-			return nil, fmt.Errorf("permutation importance: no input column %q", in.Name)
-		}
-		cols[j] = c
-		ft := learn.Feature{Name: c.Name}
-		if c.Kind == data.Categorical || c.Kind == data.Text {
-			ft.Codes, ft.Levels = c.Codes, len(c.Levels)
-		} else {
-			ft.Num = c.Num
-		}
-		X.Cols = append(X.Cols, ft)
+	X, cols, err := inputFeatures(f, pipe, nil)
+	if err != nil {
+		return nil, fmt.Errorf("permutation importance: %w", err)
 	}
-	var mu sync.Mutex
-	var predictErr error
-	predict := func(x *learn.Features, out []float64) {
-		frame := &data.Frame{Columns: make([]*data.Column, len(cols))}
-		for j, c := range cols {
-			frame.Columns[j] = &data.Column{Name: c.Name, Kind: c.Kind, Levels: c.Levels,
-				Num: x.Cols[j].Num, Codes: x.Cols[j].Codes}
-		}
-		got, err := pipe.Predict(ctx, frame)
-		if err != nil {
-			mu.Lock()
-			predictErr = cmpErr(predictErr, err)
-			mu.Unlock()
-			for i := range out {
-				out[i] = math.NaN()
-			}
-			return
-		}
-		copy(out, got)
-	}
+	predict, predictErr := columnPredictor(ctx, pipe, cols)
 	imp, err := explain.Permutation(ctx, predict, pipe.Outputs(), X, y, classes, metric, reportImportanceRepeats, seed)
-	if predictErr != nil {
-		return nil, predictErr
+	if err := predictErr(); err != nil {
+		return nil, err
 	}
 	if err != nil {
 		return nil, err
@@ -420,11 +389,70 @@ func permutationImportance(ctx context.Context, pipe *model.Pipeline, f *data.Fr
 	return res, nil
 }
 
-func cmpErr(first, err error) error {
-	if first != nil {
+// inputFeatures takes a model's input columns from a frame, at rows (every
+// row when rows is nil), as the features explain.Permutation shuffles, with
+// the columns they come from.
+func inputFeatures(frame *data.Frame, pipe *model.Pipeline, rows []int) (*learn.Features, []*data.Column, error) {
+	n := frame.Rows()
+	if rows != nil {
+		n = len(rows)
+	}
+	X := &learn.Features{Rows: n}
+	cols := make([]*data.Column, 0, len(pipe.Inputs))
+	for _, in := range pipe.Inputs {
+		c := frame.Column(in.Name)
+		if c == nil {
+			return nil, nil, fmt.Errorf("no input column %q", in.Name)
+		}
+		if rows != nil {
+			c = c.Take(rows)
+		}
+		cols = append(cols, c)
+		f := learn.Feature{Name: c.Name}
+		if c.Kind == data.Categorical || c.Kind == data.Text {
+			f.Codes, f.Levels = c.Codes, len(c.Levels)
+		} else {
+			f.Num = c.Num
+		}
+		X.Cols = append(X.Cols, f)
+	}
+	return X, cols, nil
+}
+
+// columnPredictor is the predict function of explain.Permutation for
+// features made by inputFeatures from cols: it puts the (shuffled) features
+// back into columns like cols and predicts them with pipe. A failed
+// prediction gives NaN outputs; predictErr returns the first failure. It is
+// safe for concurrent use.
+func columnPredictor(ctx context.Context, pipe *model.Pipeline, cols []*data.Column) (predict func(*learn.Features, []float64), predictErr func() error) {
+	var mu sync.Mutex
+	var first error
+	predict = func(x *learn.Features, out []float64) {
+		frame := &data.Frame{Columns: make([]*data.Column, len(cols))}
+		for j, c := range cols {
+			frame.Columns[j] = &data.Column{Name: c.Name, Kind: c.Kind, Levels: c.Levels,
+				Num: x.Cols[j].Num, Codes: x.Cols[j].Codes}
+		}
+		got, err := pipe.Predict(ctx, frame)
+		if err != nil {
+			mu.Lock()
+			if first == nil {
+				first = err
+			}
+			mu.Unlock()
+			for i := range out {
+				out[i] = math.NaN()
+			}
+			return
+		}
+		copy(out, got)
+	}
+	predictErr = func() error {
+		mu.Lock()
+		defer mu.Unlock()
 		return first
 	}
-	return err
+	return predict, predictErr
 }
 
 // CardImportance reads importance saved in a model card (AutoML stores
