@@ -375,25 +375,22 @@ func (s *Studio) AutoML(ctx context.Context, opts AutoMLOptions, progress func(P
 			res.Score, res.Refitted = sr.Score, sr.Refitted
 		}
 		res.Leaderboard = board.sorted()
-		bg := context.WithoutCancel(ctx)
-		if err != nil {
-			status := "failed"
-			if errors.Is(err, context.Canceled) {
-				status = "cancelled"
-			}
-			_ = s.ws.Update(bg, func(tx *storage.Tx) error { return tx.FinishExperiment(exp.ID, status, time.Now()) })
+		// A failed search or registration finishes its experiment even
+		// though the job's context may be done.
+		fail := func(err error) (string, error) {
+			_ = s.ws.Update(context.WithoutCancel(ctx), func(tx *storage.Tx) error {
+				return tx.FinishExperiment(exp.ID, failedStatus(err), time.Now())
+			})
 			return "", err
+		}
+		if err != nil {
+			return fail(err)
 		}
 		cfg.Validation = sr.Validation
 		final, err := s.registerAutoML(ctx, report, registration{frame: frame, ds: ds, exp: exp, cfg: cfg, name: name,
 			sr: sr, board: board, started: started, budget: budget, cpu: searchCPU, finishing: finishing, reserve: reserve})
 		if err != nil {
-			status := "failed"
-			if errors.Is(err, context.Canceled) {
-				status = "cancelled"
-			}
-			_ = s.ws.Update(bg, func(tx *storage.Tx) error { return tx.FinishExperiment(exp.ID, status, time.Now()) })
-			return "", err
+			return fail(err)
 		}
 		res.Model = final
 		res.Leaderboard = board.sorted()
@@ -504,6 +501,15 @@ func rowOf(t automl.Trial) LeaderboardRow {
 		}
 	}
 	return row
+}
+
+// failedStatus is the status of a run or experiment that ended with err:
+// cancelled when its context was, else failed.
+func failedStatus(err error) string {
+	if errors.Is(err, context.Canceled) {
+		return "cancelled"
+	}
+	return "failed"
 }
 
 // runStatus maps a trial's status to the runs table's: a trial the search

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -203,10 +202,7 @@ func (s *Studio) Train(ctx context.Context, opts TrainOptions, progress func(Pro
 		cpu, peak := usage.Finish()
 		run.FitSeconds, run.CPUSeconds, run.PeakMemoryBytes, run.FinishedAt = fitSeconds, cpu, peak, time.Now()
 		if err != nil {
-			run.Status, run.Error = "failed", err.Error()
-			if errors.Is(err, context.Canceled) {
-				run.Status = "cancelled"
-			}
+			run.Status, run.Error = failedStatus(err), err.Error()
 			// Record the outcome even though the job's context may be done.
 			bg := context.WithoutCancel(ctx)
 			_ = s.ws.Update(bg, func(tx *storage.Tx) error {
