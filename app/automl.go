@@ -271,13 +271,9 @@ func (s *Studio) AutoML(ctx context.Context, opts AutoMLOptions, progress func(P
 	if err := checkName(name); err != nil {
 		return AutoMLResult{}, err
 	}
-	target := frame.Column(cfg.Target)
-	if target == nil {
-		return AutoMLResult{}, usageErrorf("dataset %s has no column %q; its columns: %s", ds.Ref, cfg.Target, columnNames(frame))
-	}
-	task := cfg.Task
-	if task == "" {
-		task = model.InferTask(target)
+	target, task, err := targetTask(frame, ds.Ref, cfg.Target, cfg.Task)
+	if err != nil {
+		return AutoMLResult{}, err
 	}
 	metric := cfg.Metric
 	if metric == "" {
