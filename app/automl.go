@@ -275,6 +275,21 @@ func (s *Studio) AutoML(ctx context.Context, opts AutoMLOptions, progress func(P
 	if err != nil {
 		return AutoMLResult{}, err
 	}
+	// Columns whose role is id or ignore stay out of the search, as they do
+	// out of a custom training.
+	unused, err := s.unusedColumns(ctx, ds.ID)
+	if err != nil {
+		return AutoMLResult{}, err
+	}
+	if len(unused) > 0 {
+		kept := &data.Frame{}
+		for _, c := range frame.Columns {
+			if c.Name == cfg.Target || !unused[c.Name] {
+				kept.Columns = append(kept.Columns, c)
+			}
+		}
+		frame = kept
+	}
 	metric := cfg.Metric
 	if metric == "" {
 		metric = metrics.Default(task)

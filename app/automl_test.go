@@ -359,3 +359,24 @@ func BenchmarkRecordTrial(b *testing.B) {
 		}
 	}
 }
+
+func TestAutoMLLeavesOutIgnoredColumns(t *testing.T) {
+	s := emptyStudio(t)
+	ctx := context.Background()
+	imp, err := s.ImportDataset(ctx, irisTrain, ImportOptions{Name: "iris"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetColumnRole(ctx, imp.Dataset.Ref, "sepal_width_cm", "ignore"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.AutoML(ctx, AutoMLOptions{Data: imp.Dataset.Ref, Target: "species", Trials: 2, Seed: 1,
+		Families: []string{"linear"}}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := string(res.Model.Signature)
+	if strings.Contains(sig, "sepal_width_cm") || !strings.Contains(sig, "sepal_length_cm") {
+		t.Errorf("signature %s: want the ignored column left out and the others in", sig)
+	}
+}

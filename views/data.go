@@ -22,11 +22,12 @@ const previewPage = 512
 
 // dataScreen shows one dataset: its rows and its column profiles.
 type dataScreen struct {
-	shell  *Shell
-	view   fyne.CanvasObject
-	picker *widget.Select
-	info   *widget.Label
-	remove *widget.Button
+	shell   *Shell
+	view    fyne.CanvasObject
+	picker  *widget.Select
+	info    *widget.Label
+	remove  *widget.Button
+	trainOn *widget.Button // opens the Train screen on the shown dataset
 
 	preview *widget.Table
 	columns *widget.Table
@@ -51,6 +52,13 @@ func newDataScreen(s *Shell) *dataScreen {
 	d.info = widget.NewLabel("")
 	d.remove = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), d.confirmDelete)
 	d.remove.Disable()
+	d.trainOn = widget.NewButtonWithIcon("Train…", theme.MediaPlayIcon(), func() {
+		if d.detail != nil {
+			s.openRef("Train", d.detail.Ref)
+		}
+	})
+	d.trainOn.Importance = widget.HighImportance
+	d.trainOn.Disable()
 
 	d.preview = widget.NewTableWithHeaders(d.previewSize, newPreviewLabel, d.previewCell)
 	d.preview.CreateHeader = newPreviewLabel
@@ -66,7 +74,7 @@ func newDataScreen(s *Shell) *dataScreen {
 
 	d.cards = container.New(&cardGrid{cell: profileCardSize})
 	d.colHead = heading("Columns")
-	top := container.NewBorder(nil, nil, d.picker, d.remove, d.info)
+	top := container.NewBorder(nil, nil, d.picker, container.NewHBox(d.trainOn, d.remove), d.info)
 	tabs := container.NewAppTabs(
 		container.NewTabItem("Profiles", container.NewVScroll(d.cards)),
 		container.NewTabItem("Table", d.columns))
@@ -135,10 +143,12 @@ func (d *dataScreen) show(detail *app.DatasetDetail) {
 	if detail == nil {
 		d.info.SetText("")
 		d.remove.Disable()
+		d.trainOn.Disable()
 	} else {
 		d.info.SetText(fmt.Sprintf("%s rows × %d columns · %s · from %s", groupDigits(detail.Rows), detail.Columns,
 			app.FormatBytes(detail.StoredBytes), detail.Source))
 		d.remove.Enable()
+		d.trainOn.Enable()
 		d.fit = make([]int, len(detail.Schema))
 		digit := fyne.MeasureText("0", theme.TextSize(), fyne.TextStyle{}).Width
 		// The row-number column fits the largest row number.

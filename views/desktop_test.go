@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"modelsmith/app"
 )
@@ -129,4 +130,31 @@ func TestExportWritesModelFile(t *testing.T) {
 	if err != nil || m.Ref != "iris-knn@2" {
 		t.Errorf("import of the exported file: %s %v", m.Ref, err)
 	}
+}
+
+func TestTypeChangeMakesNewVersion(t *testing.T) {
+	s, w := newTestShell(t)
+	eventually(t, "the dataset list", func() bool { return s.home.list.Length() == 3 })
+	onUI(func() { s.openDataset("iris@1") })
+	eventually(t, "iris's cards", func() bool { return s.data.detail != nil && len(s.data.cards.Objects) == 5 })
+	onUI(func() {
+		typ := findSelect(s.data.cards.Objects[3], "numeric") // petal_width_cm
+		if typ == nil {
+			t.Fatal("no type choice on the card")
+		}
+		typ.SetSelected("categorical")
+		var ok *widget.Button
+		for _, o := range w.Canvas().Overlays().List() {
+			if b := findButton(o, "Make new version"); b != nil {
+				ok = b
+			}
+		}
+		if ok == nil {
+			t.Fatal("no confirmation before making a new version")
+		}
+		test.Tap(ok)
+	})
+	eventually(t, "the new version on the Data screen", func() bool {
+		return s.data.detail != nil && s.data.detail.Ref == "iris@2" && s.data.detail.Schema[3].Type == "categorical"
+	})
 }

@@ -29,3 +29,11 @@ func TestTrainFormMarkup(t *testing.T) {
 		test.AssertRendersToMarkup(t, "train_custom_nn_invalid.xml", w.Canvas())
 	})
 }
+
+func TestDropZoneMarkup(t *testing.T) {
+	test.NewTempApp(t)
+	w := test.NewWindow(newDropZone(func() {}))
+	defer w.Close()
+	w.Resize(fyne.NewSize(700, 220))
+	test.AssertRendersToMarkup(t, "drop_zone.xml", w.Canvas())
+}

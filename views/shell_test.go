@@ -239,3 +239,14 @@ func findSelect(o fyne.CanvasObject, selected string) *widget.Select {
 	}
 	return nil
 }
+
+func TestTrainFromDataScreen(t *testing.T) {
+	s, _ := newTestShell(t)
+	eventually(t, "the dataset list", func() bool { return s.home.list.Length() == 3 })
+	onUI(func() { s.openDataset("adult@1") })
+	eventually(t, "adult to load", func() bool { return s.data.detail != nil && !s.data.trainOn.Disabled() })
+	onUI(func() { test.Tap(s.data.trainOn) })
+	eventually(t, "the Train screen on adult", func() bool {
+		return s.content.Objects[0] == s.train.view && s.train.target.Selected == "income"
+	})
+}
