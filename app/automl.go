@@ -271,9 +271,9 @@ func (s *Studio) AutoML(ctx context.Context, opts AutoMLOptions, progress func(P
 	if err := checkName(name); err != nil {
 		return AutoMLResult{}, err
 	}
-	target := frame.Column(cfg.Target)
-	if target == nil {
-		return AutoMLResult{}, usageErrorf("dataset %s has no column %q; its columns: %s", ds.Ref, cfg.Target, columnNames(frame))
+	target, task, err := targetTask(frame, ds.Ref, cfg.Target, cfg.Task)
+	if err != nil {
+		return AutoMLResult{}, err
 	}
 	// Columns whose role is id or ignore stay out of the search, as they do
 	// out of a custom training.
@@ -289,10 +289,6 @@ func (s *Studio) AutoML(ctx context.Context, opts AutoMLOptions, progress func(P
 			}
 		}
 		frame = kept
-	}
-	task := cfg.Task
-	if task == "" {
-		task = model.InferTask(target)
 	}
 	metric := cfg.Metric
 	if metric == "" {
@@ -390,25 +386,22 @@ func (s *Studio) AutoML(ctx context.Context, opts AutoMLOptions, progress func(P
 			res.Score, res.Refitted = sr.Score, sr.Refitted
 		}
 		res.Leaderboard = board.sorted()
-		bg := context.WithoutCancel(ctx)
-		if err != nil {
-			status := "failed"
-			if errors.Is(err, context.Canceled) {
-				status = "cancelled"
-			}
-			_ = s.ws.Update(bg, func(tx *storage.Tx) error { return tx.FinishExperiment(exp.ID, status, time.Now()) })
+		// A failed search or registration finishes its experiment even
+		// though the job's context may be done.
+		fail := func(err error) (string, error) {
+			_ = s.ws.Update(context.WithoutCancel(ctx), func(tx *storage.Tx) error {
+				return tx.FinishExperiment(exp.ID, failedStatus(err), time.Now())
+			})
 			return "", err
+		}
+		if err != nil {
+			return fail(err)
 		}
 		cfg.Validation = sr.Validation
 		final, err := s.registerAutoML(ctx, report, registration{frame: frame, ds: ds, exp: exp, cfg: cfg, name: name,
 			sr: sr, board: board, started: started, budget: budget, cpu: searchCPU, finishing: finishing, reserve: reserve})
 		if err != nil {
-			status := "failed"
-			if errors.Is(err, context.Canceled) {
-				status = "cancelled"
-			}
-			_ = s.ws.Update(bg, func(tx *storage.Tx) error { return tx.FinishExperiment(exp.ID, status, time.Now()) })
-			return "", err
+			return fail(err)
 		}
 		res.Model = final
 		res.Leaderboard = board.sorted()
@@ -519,6 +512,15 @@ func rowOf(t automl.Trial) LeaderboardRow {
 		}
 	}
 	return row
+}
+
+// failedStatus is the status of a run or experiment that ended with err:
+// cancelled when its context was, else failed.
+func failedStatus(err error) string {
+	if errors.Is(err, context.Canceled) {
+		return "cancelled"
+	}
+	return "failed"
 }
 
 // runStatus maps a trial's status to the runs table's: a trial the search
@@ -969,33 +971,13 @@ func explainModel(ctx context.Context, pipe *model.Pipeline, frame *data.Frame, 
 	if err != nil {
 		return nil, 0, err
 	}
-	predictErr := make(chan error, 1)
-	predict := func(X *learn.Features, out []float64) {
-		f := &data.Frame{Columns: make([]*data.Column, len(cols))}
-		for j, c := range cols {
-			f.Columns[j] = &data.Column{Name: c.Name, Kind: c.Kind, Num: X.Cols[j].Num, Codes: X.Cols[j].Codes, Levels: c.Levels}
-		}
-		got, err := pipe.Predict(ctx, f)
-		if err != nil {
-			select {
-			case predictErr <- err:
-			default:
-			}
-			for i := range out {
-				out[i] = math.NaN()
-			}
-			return
-		}
-		copy(out, got)
-	}
+	predict, predictErr := columnPredictor(ctx, pipe, cols)
 	start := time.Now()
 	predict(X, make([]float64, X.Rows*outputs))
 	took := time.Since(start)
 	micros := float64(took.Microseconds()) / float64(max(X.Rows, 1))
-	select {
-	case err := <-predictErr:
+	if err := predictErr(); err != nil {
 		return nil, micros, err
-	default:
 	}
 	if deadline, ok := ctx.Deadline(); ok {
 		// Columns are shuffled and scored in parallel, one prediction of
@@ -1011,15 +993,12 @@ func explainModel(ctx context.Context, pipe *model.Pipeline, frame *data.Frame, 
 			if X, cols, ys, err = importanceSample(frame, pipe, keep, y, order[:n]); err != nil {
 				return nil, micros, err
 			}
+			predict, predictErr = columnPredictor(ctx, pipe, cols)
 		}
 	}
 	imp, err := explain.Permutation(ctx, predict, outputs, X, ys, nClasses, metric, importanceRepeats, seed)
-	select {
-	case perr := <-predictErr:
-		if err == nil {
-			err = perr
-		}
-	default:
+	if err == nil {
+		err = predictErr()
 	}
 	return imp, micros, err
 }
@@ -1034,22 +1013,9 @@ func importanceSample(frame *data.Frame, pipe *model.Pipeline, keep []int, y []f
 	for i, k := range sample {
 		rows[i], ys[i] = keep[k], y[k]
 	}
-	X := &learn.Features{Rows: len(rows)}
-	var cols []*data.Column
-	for _, in := range pipe.Inputs {
-		c := frame.Column(in.Name)
-		if c == nil {
-			return nil, nil, nil, fmt.Errorf("no input column %q", in.Name)
-		}
-		c = c.Take(rows)
-		cols = append(cols, c)
-		f := learn.Feature{Name: c.Name}
-		if c.Kind == data.Categorical || c.Kind == data.Text {
-			f.Codes, f.Levels = c.Codes, len(c.Levels)
-		} else {
-			f.Num = c.Num
-		}
-		X.Cols = append(X.Cols, f)
+	X, cols, err := inputFeatures(frame, pipe, rows)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	return X, cols, ys, nil
 }

@@ -165,7 +165,7 @@ func (s *Studio) ModelReport(ctx context.Context, ref string, progress func(Prog
 		rep.regressionCharts(evalY, out, seed)
 	}
 
-	if imp, ok := storedImportance(info.Card); ok {
+	if imp, ok := CardImportance(info.Card); ok {
 		rep.Importance, rep.ImportanceSource = imp, "stored with the model"
 	} else {
 		report("importance", 0.4, "permutation importance")
@@ -200,15 +200,13 @@ func (s *Studio) searchPredictions(ctx context.Context, pipe *model.Pipeline, ca
 		return nil, nil, "", false
 	}
 	weights := map[int]float64{}
-	if members, _ := card["ensemble"].([]any); len(members) > 0 {
+	members, valid := CardEnsemble(card)
+	if !valid {
+		return nil, nil, "", false
+	}
+	if len(members) > 0 {
 		for _, mb := range members {
-			m, _ := mb.(map[string]any)
-			t, ok1 := m["trial"].(float64)
-			w, ok2 := m["weight"].(float64)
-			if !ok1 || !ok2 {
-				return nil, nil, "", false
-			}
-			weights[int(t)] += w
+			weights[mb.Trial] += mb.Weight
 		}
 	} else if t, err := strconv.Atoi(pipe.Meta["automl_trial"]); err == nil {
 		weights[t] = 1
@@ -372,45 +370,14 @@ func sampleRows(n, limit int, seed uint64) []int {
 // one-hot or TF-IDF features of one column are shuffled together).
 func permutationImportance(ctx context.Context, pipe *model.Pipeline, f *data.Frame, y []float64, classes int,
 	metric string, seed uint64) ([]FeatureImportance, error) {
-	cols := make([]*data.Column, len(pipe.Inputs))
-	X := &learn.Features{Rows: f.Rows()}
-	for j, in := range pipe.Inputs {
-		c := f.Column(in.Name)
-		if c == nil {
-			return nil, fmt.Errorf("permutation importance: no input column %q", in.Name)
-		}
-		cols[j] = c
-		ft := learn.Feature{Name: c.Name}
-		if c.Kind == data.Categorical || c.Kind == data.Text {
-			ft.Codes, ft.Levels = c.Codes, len(c.Levels)
-		} else {
-			ft.Num = c.Num
-		}
-		X.Cols = append(X.Cols, ft)
+	X, cols, err := inputFeatures(f, pipe, nil)
+	if err != nil {
+		return nil, fmt.Errorf("permutation importance: %w", err)
 	}
-	var mu sync.Mutex
-	var predictErr error
-	predict := func(x *learn.Features, out []float64) {
-		frame := &data.Frame{Columns: make([]*data.Column, len(cols))}
-		for j, c := range cols {
-			frame.Columns[j] = &data.Column{Name: c.Name, Kind: c.Kind, Levels: c.Levels,
-				Num: x.Cols[j].Num, Codes: x.Cols[j].Codes}
-		}
-		got, err := pipe.Predict(ctx, frame)
-		if err != nil {
-			mu.Lock()
-			predictErr = cmpErr(predictErr, err)
-			mu.Unlock()
-			for i := range out {
-				out[i] = math.NaN()
-			}
-			return
-		}
-		copy(out, got)
-	}
+	predict, predictErr := columnPredictor(ctx, pipe, cols)
 	imp, err := explain.Permutation(ctx, predict, pipe.Outputs(), X, y, classes, metric, reportImportanceRepeats, seed)
-	if predictErr != nil {
-		return nil, predictErr
+	if err := predictErr(); err != nil {
+		return nil, err
 	}
 	if err != nil {
 		return nil, err
@@ -422,16 +389,75 @@ func permutationImportance(ctx context.Context, pipe *model.Pipeline, f *data.Fr
 	return res, nil
 }
 
-func cmpErr(first, err error) error {
-	if first != nil {
-		return first
+// inputFeatures takes a model's input columns from a frame, at rows (every
+// row when rows is nil), as the features explain.Permutation shuffles, with
+// the columns they come from.
+func inputFeatures(frame *data.Frame, pipe *model.Pipeline, rows []int) (*learn.Features, []*data.Column, error) {
+	n := frame.Rows()
+	if rows != nil {
+		n = len(rows)
 	}
-	return err
+	X := &learn.Features{Rows: n}
+	cols := make([]*data.Column, 0, len(pipe.Inputs))
+	for _, in := range pipe.Inputs {
+		c := frame.Column(in.Name)
+		if c == nil {
+			return nil, nil, fmt.Errorf("no input column %q", in.Name)
+		}
+		if rows != nil {
+			c = c.Take(rows)
+		}
+		cols = append(cols, c)
+		f := learn.Feature{Name: c.Name}
+		if c.Kind == data.Categorical || c.Kind == data.Text {
+			f.Codes, f.Levels = c.Codes, len(c.Levels)
+		} else {
+			f.Num = c.Num
+		}
+		X.Cols = append(X.Cols, f)
+	}
+	return X, cols, nil
 }
 
-// storedImportance reads importance saved in a model card (AutoML stores
+// columnPredictor is the predict function of explain.Permutation for
+// features made by inputFeatures from cols: it puts the (shuffled) features
+// back into columns like cols and predicts them with pipe. A failed
+// prediction gives NaN outputs; predictErr returns the first failure. It is
+// safe for concurrent use.
+func columnPredictor(ctx context.Context, pipe *model.Pipeline, cols []*data.Column) (predict func(*learn.Features, []float64), predictErr func() error) {
+	var mu sync.Mutex
+	var first error
+	predict = func(x *learn.Features, out []float64) {
+		frame := &data.Frame{Columns: make([]*data.Column, len(cols))}
+		for j, c := range cols {
+			frame.Columns[j] = &data.Column{Name: c.Name, Kind: c.Kind, Levels: c.Levels,
+				Num: x.Cols[j].Num, Codes: x.Cols[j].Codes}
+		}
+		got, err := pipe.Predict(ctx, frame)
+		if err != nil {
+			mu.Lock()
+			if first == nil {
+				first = err
+			}
+			mu.Unlock()
+			for i := range out {
+				out[i] = math.NaN()
+			}
+			return
+		}
+		copy(out, got)
+	}
+	predictErr = func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		return first
+	}
+	return predict, predictErr
+}
+
+// CardImportance reads importance saved in a model card (AutoML stores
 // it): a list of {feature, mean[, std]} objects or a feature → value map.
-func storedImportance(card map[string]any) ([]FeatureImportance, bool) {
+func CardImportance(card map[string]any) ([]FeatureImportance, bool) {
 	v, ok := card["importance"]
 	if !ok {
 		v, ok = card["permutation_importance"]
@@ -473,6 +499,31 @@ func storedImportance(card map[string]any) ([]FeatureImportance, bool) {
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].Mean > out[b].Mean })
 	return out, true
+}
+
+// EnsembleMember is one model of an AutoML ensemble as its card lists it.
+type EnsembleMember struct {
+	Trial     int     `json:"trial"`
+	Algorithm string  `json:"algorithm"`
+	Weight    float64 `json:"weight"`
+}
+
+// CardEnsemble reads the ensemble members a model card lists (AutoML
+// stores them under "ensemble"), in the card's order: none when the card
+// has no list of them; ok is false when a member lacks its trial or weight.
+func CardEnsemble(card map[string]any) (members []EnsembleMember, ok bool) {
+	list, _ := card["ensemble"].([]any)
+	for _, mb := range list {
+		m, _ := mb.(map[string]any)
+		t, ok1 := m["trial"].(float64)
+		w, ok2 := m["weight"].(float64)
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		algo, _ := m["algorithm"].(string)
+		members = append(members, EnsembleMember{Trial: int(t), Algorithm: algo, Weight: w})
+	}
+	return members, true
 }
 
 func cardString(card map[string]any, key string) string {

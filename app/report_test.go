@@ -199,16 +199,16 @@ func TestStoredImportance(t *testing.T) {
 		map[string]any{"feature": "b", "mean": 0.1, "std": 0.01},
 		map[string]any{"feature": "a", "mean": 0.3},
 	}}
-	got, ok := storedImportance(list)
+	got, ok := CardImportance(list)
 	if !ok || len(got) != 2 || got[0].Feature != "a" || got[1].Std != 0.01 {
 		t.Errorf("list form: %v %v", got, ok)
 	}
-	got, ok = storedImportance(map[string]any{"importance": map[string]any{"x": 0.5, "y": 0.7}})
+	got, ok = CardImportance(map[string]any{"importance": map[string]any{"x": 0.5, "y": 0.7}})
 	if !ok || got[0].Feature != "y" {
 		t.Errorf("map form: %v %v", got, ok)
 	}
 	for _, bad := range []map[string]any{{}, {"importance": "high"}, {"importance": []any{1.0}}, {"importance": []any{}}} {
-		if _, ok := storedImportance(bad); ok {
+		if _, ok := CardImportance(bad); ok {
 			t.Errorf("%v read as importance", bad)
 		}
 	}
@@ -388,7 +388,7 @@ func FuzzStoredImportance(f *testing.F) {
 		if json.Unmarshal([]byte(card), &m) != nil {
 			return
 		}
-		imp, ok := storedImportance(m)
+		imp, ok := CardImportance(m)
 		if !ok {
 			return
 		}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -148,13 +147,9 @@ func (s *Studio) Train(ctx context.Context, opts TrainOptions, progress func(Pro
 	if err := checkName(name); err != nil {
 		return TrainResult{}, err
 	}
-	target := frame.Column(opts.Target)
-	if target == nil {
-		return TrainResult{}, usageErrorf("dataset %s has no column %q; its columns: %s", ds.Ref, opts.Target, columnNames(frame))
-	}
-	task := opts.Task
-	if task == "" {
-		task = model.InferTask(target)
+	target, task, err := targetTask(frame, ds.Ref, opts.Target, opts.Task)
+	if err != nil {
+		return TrainResult{}, err
 	}
 	y, classes, err := model.Labels(target, task)
 	if err != nil {
@@ -203,10 +198,7 @@ func (s *Studio) Train(ctx context.Context, opts TrainOptions, progress func(Pro
 		cpu, peak := usage.Finish()
 		run.FitSeconds, run.CPUSeconds, run.PeakMemoryBytes, run.FinishedAt = fitSeconds, cpu, peak, time.Now()
 		if err != nil {
-			run.Status, run.Error = "failed", err.Error()
-			if errors.Is(err, context.Canceled) {
-				run.Status = "cancelled"
-			}
+			run.Status, run.Error = failedStatus(err), err.Error()
 			// Record the outcome even though the job's context may be done.
 			bg := context.WithoutCancel(ctx)
 			_ = s.ws.Update(bg, func(tx *storage.Tx) error {
@@ -367,6 +359,19 @@ func takeFloats(v []float64, rows []int) []float64 {
 		out[i] = v[r]
 	}
 	return out
+}
+
+// targetTask finds the target column in the frame of dataset ref, and the
+// task: the one asked for, else the one the target's values suggest.
+func targetTask(frame *data.Frame, ref, name, task string) (*data.Column, string, error) {
+	target := frame.Column(name)
+	if target == nil {
+		return nil, "", usageErrorf("dataset %s has no column %q; its columns: %s", ref, name, columnNames(frame))
+	}
+	if task == "" {
+		task = model.InferTask(target)
+	}
+	return target, task, nil
 }
 
 func columnNames(f *data.Frame) string {

@@ -445,6 +445,8 @@ func (tx *Tx) SetModelStage(id int64, stage string) error {
 	return affectedOne(res, err, fmt.Sprintf("set stage of model %d", id))
 }
 
+// affectedOne wraps an exec's error with what it did, and reports
+// ErrNotFound when the statement changed no row.
 func affectedOne(res sql.Result, err error, what string) error {
 	if err != nil {
 		return fmt.Errorf("storage: %s: %w", what, err)

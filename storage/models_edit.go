@@ -29,7 +29,7 @@ func (tx *Tx) RenameModel(oldName, newName string) error {
 		return fmt.Errorf("storage: rename model %q: %w", oldName, err)
 	}
 	res, err := tx.exec(`UPDATE models SET name = ? WHERE name = ?`, newName, oldName)
-	if err := affectedSome(res, err, fmt.Sprintf("rename model %q", oldName)); err != nil {
+	if err := affectedOne(res, err, fmt.Sprintf("rename model %q", oldName)); err != nil {
 		return err
 	}
 	if _, err := tx.exec(`UPDATE model_aliases SET model_name = ? WHERE model_name = ?`, newName, oldName); err != nil {
@@ -47,20 +47,6 @@ func (tx *Tx) DeleteModel(id int64) error {
 	}
 	res, err := tx.exec(`DELETE FROM models WHERE id = ?`, id)
 	return affectedOne(res, err, fmt.Sprintf("delete model %d", id))
-}
-
-func affectedSome(res interface{ RowsAffected() (int64, error) }, err error, what string) error {
-	if err != nil {
-		return fmt.Errorf("storage: %s: %w", what, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("storage: %s: %w", what, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("%s: %w", what, ErrNotFound)
-	}
-	return nil
 }
 
 // ModelDependents describes what refers to model version id and would lose

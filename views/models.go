@@ -483,17 +483,8 @@ func (m *modelsScreen) fillCard(mi app.ModelInfo) {
 // other lists on one line.
 func cardValue(v any) string {
 	switch t := v.(type) {
-	case string:
-		return t
-	case float64:
-		return app.FormatNumber(t)
 	case map[string]any:
-		keys := recordKeys(t)
-		lines := make([]string, len(keys))
-		for i, k := range keys {
-			lines[i] = strings.ReplaceAll(k, "_", " ") + " = " + inlineValue(t[k])
-		}
-		return strings.Join(lines, "\n")
+		return strings.Join(recordFields(t, " = "), "\n")
 	case []any:
 		if len(t) == 0 {
 			return "—"
@@ -509,10 +500,8 @@ func cardValue(v any) string {
 			}
 			return strings.Join(lines, "\n")
 		}
-		return inlineValue(t)
-	default:
-		return inlineValue(v)
 	}
+	return inlineValue(v)
 }
 
 // inlineValue writes a value on one line: a record as "key value, …".
@@ -523,12 +512,7 @@ func inlineValue(v any) string {
 	case float64:
 		return app.FormatNumber(t)
 	case map[string]any:
-		keys := recordKeys(t)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = strings.ReplaceAll(k, "_", " ") + " " + inlineValue(t[k])
-		}
-		return strings.Join(parts, ", ")
+		return strings.Join(recordFields(t, " "), ", ")
 	case []any:
 		parts := make([]string, len(t))
 		for i, x := range t {
@@ -545,6 +529,17 @@ func inlineValue(v any) string {
 		b, _ := json.Marshal(v)
 		return string(b)
 	}
+}
+
+// recordFields writes a record's fields as "key<sep>value", the keys in
+// recordKeys' order with spaces for underscores, the values inline.
+func recordFields(m map[string]any, sep string) []string {
+	keys := recordKeys(m)
+	fields := make([]string, len(keys))
+	for i, k := range keys {
+		fields[i] = strings.ReplaceAll(k, "_", " ") + sep + inlineValue(m[k])
+	}
+	return fields
 }
 
 // recordKeys orders a record's keys: the ones that say which it is first.

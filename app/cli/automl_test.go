@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,9 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"modelsmith/app"
 )
@@ -201,36 +198,7 @@ func TestAutoMLResumeAfterKill(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$", "--", "--workspace", ws, "automl", "--data", irisTrain,
 		"--target", "species", "--trials", "10", "--families", fastFamilies, "--seed", "9")
 	cmd.Env = append(os.Environ(), "MODELSMITH_TEST_CHILD=trial   3 ")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	blocked := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if sc.Text() == "BLOCKED" {
-				blocked <- true
-				return
-			}
-		}
-		blocked <- false
-	}()
-	select {
-	case ok := <-blocked:
-		if !ok {
-			cmd.Wait()
-			t.Fatal("the child ended before its fourth trial")
-		}
-	case <-time.After(2 * time.Minute):
-		cmd.Process.Kill()
-		t.Fatal("the child never reached its fourth trial")
-	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
+	killWhenBlocked(t, cmd, "its fourth trial")
 
 	// The finished trials are in the workspace; the search is interrupted.
 	code, runsOut, stderrText := run(t, "--workspace", ws, "runs", "--experiment", "1", "--json")
@@ -294,4 +262,79 @@ func FuzzBudgetFlag(f *testing.F) {
 			t.Fatalf("%q → %v → %q → %v, %v", s, b.d, b.String(), again.d, err)
 		}
 	})
+}
+
+// TestModelShowAutoMLCard registers a model by AutoML and checks that model
+// show prints the importance and the ensemble its card stores.
+func TestModelShowAutoMLCard(t *testing.T) {
+	ws := newWorkspace(t)
+	if code, _, stderr := run(t, "--workspace", ws, "automl", "--data", irisTrain, "--target", "species", "--trials", "3",
+		"--families", fastFamilies, "--name", "flowers", "--json"); code != 0 {
+		t.Fatalf("automl: exit %d: %s", code, stderr)
+	}
+	code, out, stderr := run(t, "--workspace", ws, "model", "show", "flowers@1", "--json")
+	var m app.ModelInfo
+	if code != 0 || json.Unmarshal([]byte(out), &m) != nil {
+		t.Fatalf("model show --json: exit %d: %s%s", code, out, stderr)
+	}
+	imp, ok := app.CardImportance(m.Card)
+	if !ok || len(imp) != 4 {
+		t.Fatalf("the card's importance: %v (%v)", m.Card["importance"], ok)
+	}
+	members, ok := app.CardEnsemble(m.Card)
+	if !ok {
+		t.Fatalf("the card's ensemble: %v", m.Card["ensemble"])
+	}
+	code, out, stderr = run(t, "--workspace", ws, "model", "show", "flowers@1")
+	if code != 0 || !strings.Contains(out, "permutation importance (top 4 of 4 features):\n") {
+		t.Fatalf("model show: exit %d:\n%s%s", code, out, stderr)
+	}
+	// The features stand in the order of their importance, with its value.
+	at := 0
+	for _, fi := range imp {
+		i := strings.Index(out[at:], "  "+fi.Feature+" ")
+		if i < 0 {
+			t.Fatalf("feature %s (after offset %d) missing or out of order:\n%s", fi.Feature, at, out)
+		}
+		line, _, _ := strings.Cut(out[at+i:], "\n")
+		if !strings.Contains(line, " "+app.FormatNumber(fi.Mean)+" ") {
+			t.Errorf("the line of %s lacks its importance %s: %q", fi.Feature, app.FormatNumber(fi.Mean), line)
+		}
+		at += i + len(line)
+	}
+	if len(members) > 0 != strings.Contains(out, "ensemble of ") {
+		t.Errorf("the card lists %d members; model show:\n%s", len(members), out)
+	}
+	for _, mb := range members {
+		if !strings.Contains(out, fmt.Sprintf("  trial %d ", mb.Trial)) {
+			t.Errorf("member trial %d missing:\n%s", mb.Trial, out)
+		}
+	}
+}
+
+// TestPrintCardExtras prints a card with more features than model show
+// lists and an ensemble, and one with neither.
+func TestPrintCardExtras(t *testing.T) {
+	var imp []any
+	for i := range 12 {
+		imp = append(imp, map[string]any{"feature": fmt.Sprintf("f%02d", i), "mean": float64(i) / 100, "std": 0.001})
+	}
+	card := map[string]any{"importance": imp, "ensemble": []any{
+		map[string]any{"trial": 3.0, "weight": 0.75, "algorithm": "gbdt", "run_id": 8.0},
+		map[string]any{"trial": 11.0, "weight": 0.25, "algorithm": "linear", "run_id": 16.0},
+	}}
+	var b strings.Builder
+	printCardExtras(&b, card)
+	want := "permutation importance (top 10 of 12 features):\n" +
+		"  f11  0.11  ± 0.001\n  f10  0.1   ± 0.001\n  f09  0.09  ± 0.001\n  f08  0.08  ± 0.001\n  f07  0.07  ± 0.001\n" +
+		"  f06  0.06  ± 0.001\n  f05  0.05  ± 0.001\n  f04  0.04  ± 0.001\n  f03  0.03  ± 0.001\n  f02  0.02  ± 0.001\n" +
+		"ensemble of 2 members:\n  trial 3   gbdt    weight 0.75\n  trial 11  linear  weight 0.25\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+	b.Reset()
+	printCardExtras(&b, map[string]any{"target": "y", "ensemble": nil})
+	if b.String() != "" {
+		t.Errorf("a card without importance or ensemble printed %q", b.String())
+	}
 }

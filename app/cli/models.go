@@ -224,7 +224,32 @@ func runModel(ctx context.Context, g *globals, args []string) error {
 			fmt.Fprintf(g.env.Stdout, "  %-18s %v\n", k, v)
 		}
 	}
+	printCardExtras(g.env.Stdout, m.Card)
 	return nil
+}
+
+// showImportance is how many features model show lists by importance.
+const showImportance = 10
+
+// printCardExtras writes what an AutoML model card adds: the permutation
+// importance of the top features and the ensemble's members.
+func printCardExtras(w io.Writer, card map[string]any) {
+	if imp, ok := app.CardImportance(card); ok {
+		fmt.Fprintf(w, "permutation importance (top %d of %d features):\n", min(len(imp), showImportance), len(imp))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, fi := range imp[:min(len(imp), showImportance)] {
+			fmt.Fprintf(tw, "  %s\t%s\t± %s\n", fi.Feature, app.FormatNumber(fi.Mean), app.FormatNumber(fi.Std))
+		}
+		tw.Flush()
+	}
+	if members, ok := app.CardEnsemble(card); ok && len(members) > 0 {
+		fmt.Fprintf(w, "ensemble of %d members:\n", len(members))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, mb := range members {
+			fmt.Fprintf(tw, "  trial %d\t%s\tweight %s\n", mb.Trial, mb.Algorithm, app.FormatNumber(mb.Weight))
+		}
+		tw.Flush()
+	}
 }
 
 func runEvaluate(ctx context.Context, g *globals, args []string) error {

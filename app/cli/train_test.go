@@ -218,36 +218,7 @@ func TestKilledTrainingRegistersNothing(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$", "--", "--workspace", ws, "train", "--data", "adult", "--target", "income",
 		"--algo", "gbdt", "--set", "n_estimators=100000")
 	cmd.Env = append(os.Environ(), "MODELSMITH_TEST_CHILD=training")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	blocked := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if sc.Text() == "BLOCKED" {
-				blocked <- true
-				return
-			}
-		}
-		blocked <- false
-	}()
-	select {
-	case ok := <-blocked:
-		if !ok {
-			cmd.Wait()
-			t.Fatal("the child ended before training")
-		}
-	case <-time.After(2 * time.Minute):
-		cmd.Process.Kill()
-		t.Fatal("the child never started training")
-	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
+	killWhenBlocked(t, cmd, "training")
 
 	if list := modelsJSON(t, ws); len(list) != 0 {
 		t.Errorf("a killed training registered %+v", list)
@@ -295,4 +266,41 @@ func TestTrainWithAllMissingFeature(t *testing.T) {
 			t.Errorf("%s: exit %d: %s", algo, code, stderr)
 		}
 	}
+}
+
+// killWhenBlocked starts cmd, a child of this test binary that writes
+// BLOCKED on stderr when it reaches stage (MODELSMITH_TEST_CHILD, see
+// flights_test.go), kills it (SIGKILL) there and waits for it.
+func killWhenBlocked(t *testing.T, cmd *exec.Cmd, stage string) {
+	t.Helper()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	blocked := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if sc.Text() == "BLOCKED" {
+				blocked <- true
+				return
+			}
+		}
+		blocked <- false
+	}()
+	select {
+	case ok := <-blocked:
+		if !ok {
+			cmd.Wait()
+			t.Fatal("the child ended before " + stage)
+		}
+	case <-time.After(2 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatal("the child never reached " + stage)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
 }

@@ -184,6 +184,18 @@ func (s *search) trialBetter(a, b Trial) bool {
 	return oka && okb && tie.Better(ta, tb)
 }
 
+// trialCmp orders trials best first by trialBetter: -1 when a ranks
+// before b, 1 when after, 0 when neither is better.
+func (s *search) trialCmp(a, b Trial) int {
+	switch {
+	case s.trialBetter(a, b):
+		return -1
+	case s.trialBetter(b, a):
+		return 1
+	}
+	return 0
+}
+
 func wrapCtx(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("automl: search stopped: %w", err)

@@ -1,6 +1,7 @@
 package automl
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -22,13 +23,7 @@ func (s *search) result() *Result {
 	res.Notes = append(append(res.Notes, s.p.notes...), s.notes...)
 	res.Trials = slices.Clone(s.trials)
 	slices.SortStableFunc(res.Trials, func(a, b Trial) int {
-		switch {
-		case s.trialBetter(a, b):
-			return -1
-		case s.trialBetter(b, a):
-			return 1
-		}
-		return a.Index - b.Index
+		return cmp.Or(s.trialCmp(a, b), a.Index-b.Index)
 	})
 	if s.best >= 0 {
 		bt := s.trials[s.best]

@@ -139,13 +139,7 @@ func (s *search) pickFamily() *family {
 		return nil
 	}
 	slices.SortStableFunc(ranked, func(a, b *famState) int {
-		switch {
-		case s.trialBetter(a.bestTrial, b.bestTrial):
-			return -1
-		case s.trialBetter(b.bestTrial, a.bestTrial):
-			return 1
-		}
-		return 0
+		return s.trialCmp(a.bestTrial, b.bestTrial)
 	})
 	u := s.rng.Float64()
 	switch {

@@ -1,6 +1,7 @@
 package automl
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -314,13 +315,7 @@ func (s *search) refitReserve() time.Duration {
 		}
 	}
 	slices.SortFunc(tops, func(a, b Trial) int {
-		switch {
-		case s.trialBetter(a, b):
-			return -1
-		case s.trialBetter(b, a):
-			return 1
-		}
-		return a.Index - b.Index
+		return cmp.Or(s.trialCmp(a, b), a.Index-b.Index)
 	})
 	est := 0.0
 	for i, t := range tops {

@@ -74,18 +74,7 @@ func TestEnsembleCodecRoundTrip(t *testing.T) {
 	if !q.IsEnsemble() || len(q.Members) != 2 || q.Members[1].Weight != 0.75 || q.Meta["algorithm"] != "ensemble" {
 		t.Fatalf("decoded %+v", q)
 	}
-	want, _ := e.Predict(context.Background(), f)
-	got, err := q.Predict(context.Background(), f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(got, want) {
-		t.Fatal("decoded ensemble predicts differently")
-	}
-	b2, _ := q.MarshalBinary()
-	if !slices.Equal(b, b2) {
-		t.Fatal("re-encoding differs")
-	}
+	checkDecoded(t, e, q, b, f)
 }
 
 func TestDecodeVersion1(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 
 	"modelsmith/ml/data"
 	"modelsmith/ml/learn"
+	"modelsmith/ml/learn/learntest"
 	"modelsmith/ml/prep"
 )
 
@@ -84,22 +85,7 @@ func numCol(name string, vals ...float64) *data.Column {
 }
 
 func catCol(name string, cells ...string) *data.Column {
-	c := &data.Column{Name: name, Kind: data.Categorical}
-	idx := map[string]int32{}
-	for _, s := range cells {
-		if s == "" {
-			c.Codes = append(c.Codes, -1)
-			continue
-		}
-		k, ok := idx[s]
-		if !ok {
-			k = int32(len(c.Levels))
-			idx[s] = k
-			c.Levels = append(c.Levels, s)
-		}
-		c.Codes = append(c.Codes, k)
-	}
-	return c
+	return learntest.CodedColumn(name, data.Categorical, cells...)
 }
 
 // trainFrame has n rows of every input type, with some missing values.
@@ -308,18 +294,25 @@ func TestCodecRoundTrip(t *testing.T) {
 			q.Meta["seed"] != "7" || len(q.Inputs) != len(p.Inputs) || !slices.Equal(q.Inputs[3].Levels, p.Inputs[3].Levels) {
 			t.Fatalf("decoded %+v", q)
 		}
-		want, _ := p.Predict(context.Background(), f)
-		got, err := q.Predict(context.Background(), f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(got, want) {
-			t.Fatal("decoded pipeline predicts differently")
-		}
-		b2, _ := q.MarshalBinary()
-		if !slices.Equal(b, b2) {
-			t.Fatal("re-encoding differs")
-		}
+		checkDecoded(t, p, q, b, f)
+	}
+}
+
+// checkDecoded checks that q, decoded from b, the encoding of p, predicts f
+// as p does and encodes to b again.
+func checkDecoded(t *testing.T, p, q *Pipeline, b []byte, f *data.Frame) {
+	t.Helper()
+	want, _ := p.Predict(context.Background(), f)
+	got, err := q.Predict(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatal("the decoded pipeline predicts differently")
+	}
+	b2, _ := q.MarshalBinary()
+	if !slices.Equal(b, b2) {
+		t.Fatal("re-encoding differs")
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"modelsmith/ml/learn"
 	"modelsmith/ml/learn/forest"
 	"modelsmith/ml/learn/gbdt"
+	"modelsmith/ml/learn/learntest"
 	"modelsmith/ml/learn/linear"
 	"modelsmith/ml/model"
 	"modelsmith/ml/prep"
@@ -90,31 +91,13 @@ func synth(n int, seed uint64, test bool) synthRows {
 // frame builds a data.Frame as a reader would: "" is a missing category or
 // text (other NA spellings stay as cells, for the row predictor to read).
 func (s synthRows) frame() *data.Frame {
-	strCol := func(name string, kind data.Kind, cells []string) *data.Column {
-		c := &data.Column{Name: name, Kind: kind}
-		idx := map[string]int32{}
-		for _, v := range cells {
-			if v == "" {
-				c.Codes = append(c.Codes, -1)
-				continue
-			}
-			k, ok := idx[v]
-			if !ok {
-				k = int32(len(c.Levels))
-				idx[v] = k
-				c.Levels = append(c.Levels, v)
-			}
-			c.Codes = append(c.Codes, k)
-		}
-		return c
-	}
 	return &data.Frame{Columns: []*data.Column{
 		{Name: "num", Kind: data.Numeric, Num: s.num},
 		{Name: "when", Kind: data.Datetime, Num: s.when},
-		strCol("cat", data.Categorical, s.cat),
-		strCol("txt", data.Text, s.txt),
-		strCol("city", data.Categorical, s.city),
-		strCol("y", data.Categorical, s.y),
+		learntest.CodedColumn("cat", data.Categorical, s.cat...),
+		learntest.CodedColumn("txt", data.Text, s.txt...),
+		learntest.CodedColumn("city", data.Categorical, s.city...),
+		learntest.CodedColumn("y", data.Categorical, s.y...),
 	}}
 }
 

@@ -70,6 +70,33 @@ func (e *ensemble) setChild(n int64, isTrue bool, id int64, leaf bool) {
 	}
 }
 
+// walkChildren adds the subtrees under split node n, its left child on the
+// true branch, by walk, which adds a node (with what is under it) by its
+// index in the source tree and returns its id and whether it is a leaf.
+func walkChildren[I int | int32](e *ensemble, n int64, left, right I, walk func(I) (int64, bool, error)) error {
+	for _, side := range []struct {
+		child  I
+		isTrue bool
+	}{{left, true}, {right, false}} {
+		id, leaf, err := walk(side.child)
+		if err != nil {
+			return err
+		}
+		e.setChild(n, side.isTrue, id, leaf)
+	}
+	return nil
+}
+
+// addTree adds a tree by walk (see walkChildren) from its node 0, the root.
+func addTree[I int | int32](e *ensemble, walk func(I) (int64, bool, error)) error {
+	root, _, err := walk(0)
+	if err != nil {
+		return err
+	}
+	e.roots = append(e.roots, root)
+	return nil
+}
+
 // singleLeaf adds a tree that is one leaf: onnxruntime reads a root whose
 // two branches are the same leaf as a leaf.
 func (e *ensemble) singleLeaf(target int, w float64) {
@@ -163,23 +190,14 @@ func exportGBDT(b *builder, m *gbdt.Model, x string, features int) (string, erro
 				return 0, false, fmt.Errorf("onnx: export: gbdt tree %d: split kind does not match feature %q", t, m.Features[nd.Feature].Name)
 			}
 			n := e.split(nd.Feature, float64(nd.Threshold), cat, validCodes(nd.Categories, m.Features[nd.Feature].Levels), nd.DefaultLeft)
-			for _, side := range []struct {
-				child  int
-				isTrue bool
-			}{{nd.Left, true}, {nd.Right, false}} {
-				id, leaf, err := walk(side.child)
-				if err != nil {
-					return 0, false, err
-				}
-				e.setChild(n, side.isTrue, id, leaf)
+			if err := walkChildren(e, n, nd.Left, nd.Right, walk); err != nil {
+				return 0, false, err
 			}
 			return n, false, nil
 		}
-		root, _, err := walk(0)
-		if err != nil {
+		if err := addTree(e, walk); err != nil {
 			return "", err
 		}
-		e.roots = append(e.roots, root)
 	}
 	raw := b.add(e.add(b, float32Inputs(b, x)), b.doubles(m.BaseScore, int64(g)))
 	switch m.Objective {
@@ -267,23 +285,14 @@ func exportForest(b *builder, m *forest.Model, x string, features int) (string, 
 					set = validCodes(tr.Sets[nd.Set], fi.Levels)
 				}
 				n := e.split(int(nd.Feature), float64(nd.Threshold), cat, set, nd.DefaultLeft)
-				for _, side := range []struct {
-					child  int32
-					isTrue bool
-				}{{nd.Left, true}, {nd.Right, false}} {
-					id, leaf, err := walk(side.child)
-					if err != nil {
-						return 0, false, err
-					}
-					e.setChild(n, side.isTrue, id, leaf)
+				if err := walkChildren(e, n, nd.Left, nd.Right, walk); err != nil {
+					return 0, false, err
 				}
 				return n, false, nil
 			}
-			root, _, err := walk(0)
-			if err != nil {
+			if err := addTree(e, walk); err != nil {
 				return "", err
 			}
-			e.roots = append(e.roots, root)
 		}
 	}
 	mean := b.mul(e.add(b, float32Inputs(b, x)), b.scalar(1/float64(len(m.Trees))))

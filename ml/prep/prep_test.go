@@ -10,6 +10,7 @@ import (
 
 	"modelsmith/ml/data"
 	"modelsmith/ml/learn"
+	"modelsmith/ml/learn/learntest"
 )
 
 var nan = math.NaN()
@@ -20,22 +21,7 @@ func numCol(name string, vals ...float64) *data.Column {
 
 // catCol builds a categorical column; "" is missing.
 func catCol(name string, cells ...string) *data.Column {
-	c := &data.Column{Name: name, Kind: data.Categorical}
-	idx := map[string]int32{}
-	for _, s := range cells {
-		if s == "" {
-			c.Codes = append(c.Codes, -1)
-			continue
-		}
-		k, ok := idx[s]
-		if !ok {
-			k = int32(len(c.Levels))
-			idx[s] = k
-			c.Levels = append(c.Levels, s)
-		}
-		c.Codes = append(c.Codes, k)
-	}
-	return c
+	return learntest.CodedColumn(name, data.Categorical, cells...)
 }
 
 func frame(cols ...*data.Column) *data.Frame { return &data.Frame{Columns: cols} }

@@ -7,25 +7,12 @@ import (
 	"testing"
 
 	"modelsmith/ml/data"
+	"modelsmith/ml/learn/learntest"
 )
 
+// textCol builds a text column; "" is missing.
 func textCol(name string, cells ...string) *data.Column {
-	c := &data.Column{Name: name, Kind: data.Text}
-	index := map[string]int32{}
-	for _, s := range cells {
-		if s == "" {
-			c.Codes = append(c.Codes, -1)
-			continue
-		}
-		k, ok := index[s]
-		if !ok {
-			k = int32(len(c.Levels))
-			index[s] = k
-			c.Levels = append(c.Levels, s)
-		}
-		c.Codes = append(c.Codes, k)
-	}
-	return c
+	return learntest.CodedColumn(name, data.Text, cells...)
 }
 
 func TestTFIDFFormula(t *testing.T) {

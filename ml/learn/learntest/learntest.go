@@ -1,6 +1,7 @@
 // Package learntest holds what the learner families' tests share: loading
 // the public datasets in ../shared/datasets as learn.Datasets, predicting,
-// and scoring with ml/metrics. Only _test.go files import it.
+// and scoring with ml/metrics; and building small columns by hand, which
+// the prep, model and onnx tests share too. Only _test.go files import it.
 package learntest
 
 import (
@@ -255,4 +256,26 @@ func PositiveColumn(prob []float64, k int) []float64 {
 		out[i] = prob[i*k+k-1]
 	}
 	return out
+}
+
+// CodedColumn builds a column of a coded kind (categorical or text) from its
+// cells, as a reader would: levels in the order they first appear, "" is
+// missing.
+func CodedColumn(name string, kind data.Kind, cells ...string) *data.Column {
+	c := &data.Column{Name: name, Kind: kind}
+	idx := map[string]int32{}
+	for _, s := range cells {
+		if s == "" {
+			c.Codes = append(c.Codes, -1)
+			continue
+		}
+		k, ok := idx[s]
+		if !ok {
+			k = int32(len(c.Levels))
+			idx[s] = k
+			c.Levels = append(c.Levels, s)
+		}
+		c.Codes = append(c.Codes, k)
+	}
+	return c
 }
