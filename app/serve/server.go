@@ -73,7 +73,7 @@ type Options struct {
 	MaxBodyBytes   int64         // default 8 MiB; larger bodies get 413
 	RequestTimeout time.Duration // default 30 s, for reading a body and for scoring a batch
 	PollEvery      time.Duration // default 1 s: tokens and aliases
-	LogBatch       int           // default 1024 rows per transaction
+	LogBatch       int           // default 256 rows per transaction: short writes that leave the cores to requests
 	LogEvery       time.Duration // default 50 ms between log writes: small, even bursts of writing
 	// Logf reports what happens in the background (alias switches, log
 	// write failures); nil discards.
@@ -138,7 +138,7 @@ func Start(ctx context.Context, store Store, opts Options) (*Server, error) {
 		opts.PollEvery = time.Second
 	}
 	if opts.LogBatch <= 0 {
-		opts.LogBatch = 1024
+		opts.LogBatch = 256
 	}
 	if opts.LogEvery <= 0 {
 		opts.LogEvery = 50 * time.Millisecond
