@@ -256,9 +256,11 @@ func (d *deployScreen) modelChanged() {
 	var sig struct {
 		Inputs []sigInput `json:"inputs"`
 	}
+	dataset := ""
 	for _, m := range d.models {
 		if m.Name == name {
 			_ = json.Unmarshal(m.Signature, &sig) // the last (newest) version's inputs
+			dataset = m.DatasetRef
 		}
 	}
 	d.inputs = sig.Inputs
@@ -279,6 +281,44 @@ func (d *deployScreen) modelChanged() {
 	}
 	d.form.Refresh()
 	d.refreshSnippets()
+	if dataset != "" {
+		d.fillTypical(ref, dataset)
+	}
+}
+
+// fillTypical replaces the form's starting values by typical ones from the
+// model's training data (a numeric column's mean, a category's commonest
+// level), in the background; fields the user has already edited are kept.
+func (d *deployScreen) fillTypical(ref, dataset string) {
+	start := make([]string, len(d.fields))
+	for i, f := range d.fields {
+		start[i] = f.Text
+	}
+	d.s.background(func(ctx context.Context) {
+		detail, err := d.s.studio.Dataset(ctx, dataset)
+		if err != nil {
+			return // the dataset may be gone; the starting values stay
+		}
+		typical := map[string]string{}
+		for _, c := range detail.Schema {
+			switch p := c.Profile; {
+			case c.Type == "numeric" && p.Mean != nil:
+				typical[c.Name] = strconv.FormatFloat(*p.Mean, 'g', 4, 64)
+			case len(p.Top) > 0:
+				typical[c.Name] = p.Top[0].Value
+			}
+		}
+		post(func() {
+			if d.model.Selected != ref || len(d.fields) != len(start) {
+				return
+			}
+			for i, in := range d.inputs {
+				if v, ok := typical[in.Name]; ok && d.fields[i].Text == start[i] {
+					d.fields[i].SetText(v)
+				}
+			}
+		})
+	})
 }
 
 func (d *deployScreen) servedName() string {
