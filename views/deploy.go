@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -38,6 +39,7 @@ type deployScreen struct {
 
 	tokens     *fyne.Container
 	tokenEntry *widget.Entry // the token the try-it form sends
+	left       *container.Scroll
 
 	snippets *container.AppTabs
 	curl     *widget.Entry
@@ -138,7 +140,8 @@ func newDeployScreen(s *Shell) *deployScreen {
 	// Each side scrolls vertically and fits its pane's width: long lines wrap
 	// (texts), are cut with an ellipsis (recent requests) or scroll inside
 	// their own box (snippets), so nothing is clipped at the split.
-	split := container.NewHSplit(container.NewVScroll(left), container.NewVScroll(right))
+	d.left = container.NewVScroll(left)
+	split := container.NewHSplit(d.left, container.NewVScroll(right))
 	split.Offset = 0.45
 	d.view = split
 	return d
@@ -216,7 +219,9 @@ func (d *deployScreen) showTokens(tokens []app.TokenInfo) {
 		})
 		d.tokens.Add(container.NewBorder(nil, nil, nil, revoke, widget.NewLabel(label)))
 	}
-	d.tokens.Refresh()
+	// The list's height changed: lay the whole column out again, or the
+	// cards below keep their old places and overlap it.
+	d.left.Refresh()
 }
 
 func (d *deployScreen) createToken() {
@@ -286,6 +291,15 @@ func (d *deployScreen) modelChanged() {
 	}
 }
 
+// typicalNumber writes a mean as a person would type it: whole above 1000,
+// else with four significant digits.
+func typicalNumber(v float64) string {
+	if math.Abs(v) >= 1000 {
+		return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
 // fillTypical replaces the form's starting values by typical ones from the
 // model's training data (a numeric column's mean, a category's commonest
 // level), in the background; fields the user has already edited are kept.
@@ -303,7 +317,7 @@ func (d *deployScreen) fillTypical(ref, dataset string) {
 		for _, c := range detail.Schema {
 			switch p := c.Profile; {
 			case c.Type == "numeric" && p.Mean != nil:
-				typical[c.Name] = strconv.FormatFloat(*p.Mean, 'g', 4, 64)
+				typical[c.Name] = typicalNumber(*p.Mean)
 			case len(p.Top) > 0:
 				typical[c.Name] = p.Top[0].Value
 			}
