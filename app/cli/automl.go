@@ -256,10 +256,7 @@ func runExperiments(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	if *asJSON {
-		if list == nil {
-			list = []app.ExperimentInfo{}
-		}
-		return writeJSON(g.env.Stdout, list)
+		return writeJSONList(g.env.Stdout, list)
 	}
 	tw := tabwriter.NewWriter(g.env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "EXP\tKIND\tDATASET\tTARGET\tTASK\tSTATUS\tRUNS\tBEST\tBUDGET\tCREATED")

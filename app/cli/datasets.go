@@ -86,10 +86,7 @@ func runDatasets(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	if *asJSON {
-		if list == nil {
-			list = []app.Dataset{}
-		}
-		return writeJSON(g.env.Stdout, list)
+		return writeJSONList(g.env.Stdout, list)
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(g.env.Stdout, "no datasets yet: add one with 'modelsmith import PATH'")
@@ -182,10 +179,7 @@ func runJobs(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	if *asJSON {
-		if list == nil {
-			list = []app.Job{}
-		}
-		return writeJSON(g.env.Stdout, list)
+		return writeJSONList(g.env.Stdout, list)
 	}
 	tw := tabwriter.NewWriter(g.env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "JOB\tKIND\tSTATUS\tSTARTED\tCPU\tTITLE\tERROR")
@@ -194,6 +188,15 @@ func runJobs(ctx context.Context, g *globals, args []string) error {
 			j.StartedAt.Local().Format(time.DateTime), j.CPUSeconds, j.Title, j.Error)
 	}
 	return tw.Flush()
+}
+
+// writeJSONList writes a list as a JSON array: an empty list is [], not null,
+// so that programs can iterate over it without a check.
+func writeJSONList[T any](w io.Writer, list []T) error {
+	if list == nil {
+		list = []T{}
+	}
+	return writeJSON(w, list)
 }
 
 func writeJSON(w io.Writer, v any) error {

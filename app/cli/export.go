@@ -7,8 +7,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-
-	"modelsmith/app"
 )
 
 func runExport(ctx context.Context, g *globals, args []string) error {
@@ -115,10 +113,7 @@ func runModelAlias(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	if *asJSON {
-		if list == nil {
-			list = []app.AliasInfo{}
-		}
-		return writeJSON(g.env.Stdout, list)
+		return writeJSONList(g.env.Stdout, list)
 	}
 	tw := tabwriter.NewWriter(g.env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ALIAS\tVERSION\tUPDATED")

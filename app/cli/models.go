@@ -134,10 +134,7 @@ func runRuns(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	if *asJSON {
-		if runs == nil {
-			runs = []app.RunInfo{}
-		}
-		return writeJSON(g.env.Stdout, runs)
+		return writeJSONList(g.env.Stdout, runs)
 	}
 	tw := tabwriter.NewWriter(g.env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN\tEXP\tALGORITHM\tDATASET\tTARGET\tSTATUS\tSCORE\tFIT\tCPU")
@@ -170,10 +167,7 @@ func runModels(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	if *asJSON {
-		if list == nil {
-			list = []app.ModelInfo{}
-		}
-		return writeJSON(g.env.Stdout, list)
+		return writeJSONList(g.env.Stdout, list)
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(g.env.Stdout, "no models yet: train one with 'modelsmith train --data D --target T --algo gbdt'")

@@ -150,10 +150,7 @@ func runToken(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	if *asJSON {
-		if list == nil {
-			list = []app.TokenInfo{}
-		}
-		return writeJSON(g.env.Stdout, list)
+		return writeJSONList(g.env.Stdout, list)
 	}
 	tw := tabwriter.NewWriter(g.env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tSTARTS\tCREATED\tREVOKED")
@@ -188,10 +185,7 @@ func runDeployments(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	if *asJSON {
-		if list == nil {
-			list = []app.DeploymentInfo{}
-		}
-		return writeJSON(g.env.Stdout, list)
+		return writeJSONList(g.env.Stdout, list)
 	}
 	tw := tabwriter.NewWriter(g.env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tMODEL\tSERVING\tADDRESS\tSTATUS\tPREDICTIONS\tSTARTED")
