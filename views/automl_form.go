@@ -3,6 +3,7 @@ package views
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,7 +99,7 @@ func newAutoMLForm(t *trainScreen) *automlForm {
 func (f *automlForm) taskChanged() {
 	metrics := app.TaskMetrics(f.t.task.Selected)
 	f.metric.SetOptions(metrics)
-	if len(metrics) > 0 && !contains(metrics, f.metric.Selected) {
+	if len(metrics) > 0 && !slices.Contains(metrics, f.metric.Selected) {
 		f.metric.SetSelected(metrics[0])
 	}
 	if f.t.detail != nil {

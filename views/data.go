@@ -3,6 +3,7 @@ package views
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -92,7 +93,7 @@ func (d *dataScreen) setDatasets(list []app.Dataset) {
 		refs[i] = ds.Ref
 	}
 	d.picker.SetOptions(refs)
-	if d.detail != nil && !contains(refs, d.detail.Ref) {
+	if d.detail != nil && !slices.Contains(refs, d.detail.Ref) {
 		d.show(nil)
 		d.picker.ClearSelected()
 	}
@@ -111,10 +112,7 @@ func (d *dataScreen) selectRef(ref string) {
 	if d.picker.Selected == ref {
 		return
 	}
-	if !contains(d.picker.Options, ref) {
-		d.picker.SetOptions(append(d.picker.Options, ref))
-	}
-	d.picker.SetSelected(ref)
+	selectOption(d.picker, ref)
 }
 
 // load fetches the dataset's detail in the background.
@@ -309,11 +307,11 @@ func (d *dataScreen) confirmDelete() {
 		}, d.shell.win)
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
+// selectOption selects v in sel, adding it to the options first if it is
+// not one of them (a dataset imported since the list was loaded).
+func selectOption(sel *widget.Select, v string) {
+	if !slices.Contains(sel.Options, v) {
+		sel.SetOptions(append(sel.Options, v))
 	}
-	return false
+	sel.SetSelected(v)
 }

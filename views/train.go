@@ -3,6 +3,7 @@ package views
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -70,7 +71,7 @@ func (t *trainScreen) setDatasets(list []app.Dataset) {
 		refs[i] = d.Ref
 	}
 	t.dataset.SetOptions(refs)
-	if t.detail != nil && !contains(refs, t.detail.Ref) {
+	if t.detail != nil && !slices.Contains(refs, t.detail.Ref) {
 		t.detail = nil
 		t.dataset.ClearSelected()
 		t.target.SetOptions(nil)
@@ -86,10 +87,7 @@ func (t *trainScreen) onShow() {
 
 // selectRef chooses a dataset ("name@version") to train on.
 func (t *trainScreen) selectRef(ref string) {
-	if !contains(t.dataset.Options, ref) {
-		t.dataset.SetOptions(append(t.dataset.Options, ref))
-	}
-	t.dataset.SetSelected(ref)
+	selectOption(t.dataset, ref)
 }
 
 func (t *trainScreen) loadDataset(ref string) {
