@@ -87,6 +87,26 @@ func fval(v map[string]string, name string, def float64) float64 {
 
 func always(*problem) bool { return true }
 
+// Linear models see standardised features, so each weight's prior variance
+// (C for logistic regression, 1/alpha for ridge, in units of the noise) adds
+// to the score's: with w features the score's prior variance is about w·C.
+// The starting penalty keeps that near 10 (a score spread of about ±3 logits),
+// so a wide table — thousands of TF-IDF terms — starts strongly regularised
+// and a narrow one at the usual C = 1 (alpha = 1). The search moves from
+// there.
+const linearPriorVariance = 10
+
+func linearC(p *problem) float64 {
+	return min(1, linearPriorVariance/float64(max(p.linearWidth(), 1)))
+}
+
+func linearAlpha(p *problem) float64 {
+	return max(1, float64(p.linearWidth())/linearPriorVariance)
+}
+
+// formatParam writes a hyperparameter value with 3 significant digits.
+func formatParam(x float64) string { return strconv.FormatFloat(x, 'g', 3, 64) }
+
 // bigRows is where data count as large: big-leaf boosting first, fewer
 // trees in forests, no MLP.
 const bigRows = 100_000
@@ -191,21 +211,23 @@ var families = map[string]*family{
 		fixed: func(*problem) map[string]string { return map[string]string{} },
 		start: func(p *problem) map[string]string {
 			if p.classes == 0 {
-				return map[string]string{"alpha": "1"}
+				return map[string]string{"alpha": formatParam(linearAlpha(p))}
 			}
-			return map[string]string{"C": "1"}
+			return map[string]string{"C": formatParam(linearC(p))}
 		},
 		portfolio: func(p *problem) []map[string]string {
 			if p.classes == 0 {
-				return []map[string]string{{"alpha": "10"}, {"alpha": "0.1"}}
+				a := linearAlpha(p)
+				return []map[string]string{{"alpha": formatParam(a * 10)}, {"alpha": formatParam(a / 10)}}
 			}
-			return []map[string]string{{"C": "10"}, {"C": "0.1"}}
+			c := linearC(p)
+			return []map[string]string{{"C": formatParam(c * 10)}, {"C": formatParam(c / 10)}}
 		},
 		space: func(p *problem) []dim {
 			if p.classes == 0 {
-				return []dim{{Name: "alpha", Lo: 1e-3, Hi: 1e4, Log: true}}
+				return []dim{{Name: "alpha", Lo: 1e-3, Hi: max(1e4, linearAlpha(p)*1e3), Log: true}}
 			}
-			return []dim{{Name: "C", Lo: 1e-3, Hi: 1e3, Log: true}}
+			return []dim{{Name: "C", Lo: min(1e-3, linearC(p)/100), Hi: 1e3, Log: true}}
 		},
 		cost:   func(*problem, map[string]string) float64 { return 1 },
 		usable: always,

@@ -44,6 +44,19 @@ type problem struct {
 	trainRows  int // rows a fold trains on
 	validation string
 	notes      []string
+
+	// prepWidth is the number of features the linear preparation gives (one-hot
+	// levels and TF-IDF terms counted); 0 until the search has prepared it.
+	prepWidth int
+}
+
+// linearWidth is the number of features of the linear preparation, or the
+// number of feature columns before it is known.
+func (p *problem) linearWidth() int {
+	if p.prepWidth > 0 {
+		return p.prepWidth
+	}
+	return p.width()
 }
 
 var errBadInput = errors.New("automl: bad input")

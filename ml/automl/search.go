@@ -122,6 +122,7 @@ func (s *search) run(ctx context.Context) (*Result, error) {
 		s.end = s.start.Add(s.cfg.Budget)
 		s.deadline = s.end.Add(-finishMargin)
 	}
+	s.measureWidth(ctx)
 	s.buildQueue()
 	s.resume()
 	var stopErr error
@@ -155,6 +156,20 @@ func (s *search) run(ctx context.Context) (*Result, error) {
 	}
 	s.debugf("finished")
 	return res, nil
+}
+
+// measureWidth prepares the linear families' features (their first trial
+// would) so that their starting penalties can depend on the width.
+func (s *search) measureWidth(ctx context.Context) {
+	for _, fam := range s.families {
+		if fam.prep != linearPrep {
+			continue
+		}
+		if sp, err := s.prepared(ctx, linearPrep); err == nil && len(sp) > 0 {
+			s.p.prepWidth = len(sp[0].train.X.Cols)
+		}
+		return
+	}
 }
 
 // buildQueue lists the first trials: every family's cheap default, then the
