@@ -5,6 +5,8 @@
 # it stops the server with SIGTERM and checks that every answered request is in
 # the predictions table. Goal: >= 5,000 req/s, p99 <= 5 ms, zero errors.
 # ALGO=automl (or any family) chooses the model; DURATION and RUNS the load.
+# WORKSPACE=FILE serves model "a" of a copy of that workspace instead of
+# training one, so that changes to the server can be compared on one model.
 # The machine is shared: run it when it is quiet, and say so with the figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +30,9 @@ go build -o "$tmp/modelsmith" .
 ws="$tmp/bench.modelsmith"
 # ALGO=automl serves whatever an AutoML search (AUTOML_TIME, 60s) picks, the
 # issue's acceptance case; the default is one gbdt model.
-if [[ ${ALGO:-gbdt} == automl ]]; then
+if [[ -n ${WORKSPACE:-} ]]; then
+  cp "$WORKSPACE" "$ws"
+elif [[ ${ALGO:-gbdt} == automl ]]; then
   "$tmp/modelsmith" --workspace "$ws" --empty automl --data "$DATA" --target income --time "${AUTOML_TIME:-60s}" --name a \
     >"$tmp/train.out" 2>"$tmp/train.err" || { cat "$tmp/train.err" >&2; exit 1; }
 else

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 
 	"modelsmith/ml/learn"
@@ -360,4 +361,37 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("re-decode: %v", err)
 		}
 	})
+}
+
+// A single row (predictRow's lockstep walk) gets exactly the bits the batch
+// walk gives it: missing values, unseen codes, a tree count that is not a
+// multiple of four, and every objective.
+func TestOneRowMatchesBatch(t *testing.T) {
+	for _, classes := range []int{0, 2, 3} {
+		t.Run(map[int]string{0: "regression", 2: "binary", 3: "multiclass"}[classes], func(t *testing.T) {
+			d := synthetic(3000, 17, classes)
+			p := DefaultParams()
+			p.NEstimators = 23
+			m := mustFit(t, context.Background(), p, d, learn.Options{})
+			X := &learn.Features{Rows: 204, Cols: make([]learn.Feature, len(d.X.Cols))}
+			for j, c := range d.X.Cols {
+				X.Cols[j] = c
+				if c.Codes != nil {
+					X.Cols[j].Codes = append(slices.Clone(c.Codes[:200]), -1, 99, 3, 7)
+				} else {
+					X.Cols[j].Num = append(slices.Clone(c.Num[:200]), math.NaN(), 0, math.Inf(1), math.Inf(-1))
+				}
+			}
+			batch := predict(m, X)
+			k := m.Outputs()
+			for i := range X.Rows {
+				one := predict(m, oneRow(X, i))
+				for j := range k {
+					if one[j] != batch[i*k+j] {
+						t.Fatalf("row %d output %d: %v alone, %v in a batch", i, j, one[j], batch[i*k+j])
+					}
+				}
+			}
+		})
+	}
 }

@@ -82,14 +82,22 @@ func (m *Model) groups() int { return len(m.BaseScore) }
 // flatModel is the prediction form: every tree's nodes, leaves included, in
 // one array of 12-byte nodes, a node's two children side by side (right =
 // left+1) so that the walk picks a child with arithmetic rather than a
-// branch. The flags of a node live in the high bits of feat (a leaf has the
-// sign bit, and its left indexes leaves). A categorical node has no
-// threshold, so its thr bits hold the offset of its bitset in catBits: the
-// number of words, then the words, bit c set sending code c left.
+// branch. The flags of a node live in the high bits of feat. A categorical
+// node has no threshold, so its thr bits hold the offset of its bitset in
+// catBits: the number of words, then the words, bit c set sending code c
+// left.
+//
+// A leaf has the sign bit and the default-left bit, threshold +Inf and
+// itself as left child: walked like a split it sends every value, missing
+// included, back to itself. So a walk may take more steps than the leaf's
+// depth and stay put, which lets predictRow walk several trees in lockstep
+// without testing for leaves; the batch walk stops at the sign bit instead.
+// vals holds the leaves' values by node index.
 type flatModel struct {
 	nodes   []fnode
-	leaves  []float64
+	vals    []float64
 	roots   []int32
+	depth   []uint8 // per tree, the steps from the root to its deepest leaf
 	catBits []uint64
 }
 
@@ -111,26 +119,34 @@ func (m *Model) compile() *flatModel {
 	for _, t := range m.Trees {
 		root := int32(len(f.nodes))
 		f.nodes = append(f.nodes, fnode{})
+		f.vals = append(f.vals, 0)
 		f.roots = append(f.roots, root)
+		depth := 0
 		if len(t.Nodes) == 0 {
-			f.nodes[root] = fnode{feat: leafFlag, left: int32(len(f.leaves))}
-			f.leaves = append(f.leaves, 0)
-			continue
+			f.leaf(root, 0)
+		} else {
+			depth = f.fill(m.Features, t.Nodes, 0, root)
 		}
-		f.fill(m.Features, t.Nodes, 0, root)
+		f.depth = append(f.depth, uint8(min(depth, math.MaxUint8)))
 	}
 	return f
 }
 
-func (f *flatModel) fill(feats []FeatureInfo, nodes []Node, i int, slot int32) {
+func (f *flatModel) leaf(slot int32, value float64) {
+	f.nodes[slot] = fnode{feat: leafFlag | defFlag, thr: float32(math.Inf(1)), left: slot}
+	f.vals[slot] = value
+}
+
+// fill writes node i of a tree at slot and returns the depth of its subtree.
+func (f *flatModel) fill(feats []FeatureInfo, nodes []Node, i int, slot int32) int {
 	n := &nodes[i]
 	if n.IsLeaf() {
-		f.nodes[slot] = fnode{feat: leafFlag, left: int32(len(f.leaves))}
-		f.leaves = append(f.leaves, n.Value)
-		return
+		f.leaf(slot, n.Value)
+		return 0
 	}
 	kids := int32(len(f.nodes))
 	f.nodes = append(f.nodes, fnode{}, fnode{})
+	f.vals = append(f.vals, 0, 0)
 	nd := fnode{feat: int32(n.Feature), thr: n.Threshold, left: kids}
 	if n.DefaultLeft {
 		nd.feat |= defFlag
@@ -153,8 +169,7 @@ func (f *flatModel) fill(feats []FeatureInfo, nodes []Node, i int, slot int32) {
 		nd.thr = math.Float32frombits(uint32(off))
 	}
 	f.nodes[slot] = nd
-	f.fill(feats, nodes, n.Left, kids)
-	f.fill(feats, nodes, n.Right, kids+1)
+	return 1 + max(f.fill(feats, nodes, n.Left, kids), f.fill(feats, nodes, n.Right, kids+1))
 }
 
 // predictBlock is the block size: 256 rows of inputs as float32, row-major,
@@ -188,6 +203,22 @@ func (m *Model) Predict(X *learn.Features, out []float64) {
 		} else if !fi.Categorical && len(c.Num) == X.Rows {
 			num[j] = c.Num
 		}
+	}
+	if rows == 1 {
+		// One row (a served request): the trees are walked four at a time.
+		var accBuf [8]float64
+		var xBuf [32]float32
+		acc, xb := accBuf[:], xBuf[:]
+		if g := m.groups(); g > len(acc) {
+			acc = make([]float64, g)
+		}
+		if nf > len(xb) {
+			xb = make([]float32, nf)
+		}
+		m.loadBlock(xb, num, cat, 0, 1)
+		m.predictRow(fm, xb, acc)
+		m.transform(acc, out[:k], 1)
+		return
 	}
 	nBlocks := (rows + predictBlock - 1) / predictBlock
 	workers := min(runtime.GOMAXPROCS(0), nBlocks, max(1, rows/4096))
@@ -262,7 +293,7 @@ func (m *Model) predictBlock(fm *flatModel, xb []float32, n int, acc []float64) 
 				nd := &nodes[i]
 				f := nd.feat
 				if f < 0 {
-					acc[r*g+grp] += fm.leaves[nd.left]
+					acc[r*g+grp] += fm.vals[i]
 					break
 				}
 				v := x[f&featMsk]
@@ -286,6 +317,60 @@ func (m *Model) predictBlock(fm *flatModel, xb []float32, n int, acc []float64) 
 				i = nd.left + right
 			}
 		}
+	}
+}
+
+// predictRow adds the trees' leaves for one row x to acc (BaseScore first).
+// A walk is a chain of dependent loads; walking four trees in lockstep lets
+// the processor overlap them, and since a leaf loops to itself (see
+// flatModel) each group simply takes the steps of its deepest tree, with no
+// branch on reaching a leaf.
+func (m *Model) predictRow(fm *flatModel, x []float32, acc []float64) {
+	g := m.groups()
+	copy(acc[:g], m.BaseScore)
+	nodes, catBits, vals, roots := fm.nodes, fm.catBits, fm.vals, fm.roots
+	step := func(i int32) int32 {
+		nd := &nodes[i]
+		f := nd.feat
+		v := x[f&featMsk]
+		var right int32
+		if f&catFlag == 0 {
+			if !(v <= nd.thr) {
+				right = 1
+			}
+		} else {
+			c := uint32(v)
+			off := math.Float32bits(nd.thr)
+			right = 1
+			if w := c >> 6; w < uint32(catBits[off]) {
+				right = int32(catBits[off+1+w]>>(c&63)&1) ^ 1
+			}
+		}
+		if v != v {
+			right = int32(uint32(f)>>30&1) ^ 1
+		}
+		return nd.left + right
+	}
+	t := 0
+	for ; t+4 <= len(roots); t += 4 {
+		d := max(fm.depth[t], fm.depth[t+1], fm.depth[t+2], fm.depth[t+3])
+		i0, i1, i2, i3 := roots[t], roots[t+1], roots[t+2], roots[t+3]
+		for range d {
+			i0, i1, i2, i3 = step(i0), step(i1), step(i2), step(i3)
+		}
+		// Added one by one, in tree order, as the batch walk does: the
+		// same row gives the same bits either way.
+		acc[t%g] += vals[i0]
+		acc[(t+1)%g] += vals[i1]
+		acc[(t+2)%g] += vals[i2]
+		acc[(t+3)%g] += vals[i3]
+	}
+	for ; t < len(roots); t++ {
+		i := roots[t]
+		for range fm.depth[t] {
+			i = step(i)
+		}
+		acc[t%g] += vals[i]
 	}
 }
 
