@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strconv"
 	"testing"
 
 	"modelsmith/ml/learn"
@@ -363,16 +364,24 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// A single row (predictRow's lockstep walk) gets exactly the bits the batch
-// walk gives it: missing values, unseen codes, a tree count that is not a
-// multiple of four, and every objective.
+// A single row gets exactly the bits the batch walk gives it, by QuickScorer
+// (trees of at most 64 leaves) and by the lockstep walk (larger trees):
+// missing values, unseen codes, a tree count that is not a multiple of four,
+// and every objective.
 func TestOneRowMatchesBatch(t *testing.T) {
-	for _, classes := range []int{0, 2, 3} {
-		t.Run(map[int]string{0: "regression", 2: "binary", 3: "multiclass"}[classes], func(t *testing.T) {
-			d := synthetic(3000, 17, classes)
+	for _, tc := range []struct {
+		classes, leaves int
+		quickScorer     bool
+	}{{0, 31, true}, {2, 31, true}, {3, 31, true}, {0, 200, false}, {2, 200, false}, {3, 200, false}} {
+		name := map[int]string{0: "regression", 2: "binary", 3: "multiclass"}[tc.classes] + "/" + strconv.Itoa(tc.leaves) + " leaves"
+		t.Run(name, func(t *testing.T) {
+			d := synthetic(3000, 17, tc.classes)
 			p := DefaultParams()
-			p.NEstimators = 23
+			p.NEstimators, p.NumLeaves, p.MinChildSamples = 23, tc.leaves, 2
 			m := mustFit(t, context.Background(), p, d, learn.Options{})
+			if (m.flat.qs != nil) != tc.quickScorer {
+				t.Fatalf("QuickScorer form built: %v, want %v", m.flat.qs != nil, tc.quickScorer)
+			}
 			X := &learn.Features{Rows: 204, Cols: make([]learn.Feature, len(d.X.Cols))}
 			for j, c := range d.X.Cols {
 				X.Cols[j] = c
@@ -380,6 +389,26 @@ func TestOneRowMatchesBatch(t *testing.T) {
 					X.Cols[j].Codes = append(slices.Clone(c.Codes[:200]), -1, 99, 3, 7)
 				} else {
 					X.Cols[j].Num = append(slices.Clone(c.Num[:200]), math.NaN(), 0, math.Inf(1), math.Inf(-1))
+				}
+			}
+			// Rows with a value exactly at a split's threshold (which goes
+			// left), the others' values kept.
+			for _, tr := range m.Trees {
+				for _, n := range tr.Nodes {
+					if n.IsLeaf() || n.Categories != nil || X.Rows >= 260 {
+						continue
+					}
+					for j := range X.Cols {
+						c := &X.Cols[j]
+						if c.Codes != nil {
+							c.Codes = append(c.Codes, c.Codes[X.Rows%200])
+						} else if j == n.Feature {
+							c.Num = append(c.Num, float64(n.Threshold))
+						} else {
+							c.Num = append(c.Num, c.Num[X.Rows%200])
+						}
+					}
+					X.Rows++
 				}
 			}
 			batch := predict(m, X)

@@ -99,6 +99,7 @@ type flatModel struct {
 	roots   []int32
 	depth   []uint8 // per tree, the steps from the root to its deepest leaf
 	catBits []uint64
+	qs      *qsModel // nil when a tree has more than 64 leaves
 }
 
 type fnode struct {
@@ -129,6 +130,7 @@ func (m *Model) compile() *flatModel {
 		}
 		f.depth = append(f.depth, uint8(min(depth, math.MaxUint8)))
 	}
+	f.qs = quickScorer(f, len(m.Features))
 	return f
 }
 
@@ -205,7 +207,8 @@ func (m *Model) Predict(X *learn.Features, out []float64) {
 		}
 	}
 	if rows == 1 {
-		// One row (a served request): the trees are walked four at a time.
+		// One row (a served request): QuickScorer, or the trees walked four
+		// at a time.
 		var accBuf [8]float64
 		var xBuf [32]float32
 		acc, xb := accBuf[:], xBuf[:]
@@ -320,7 +323,8 @@ func (m *Model) predictBlock(fm *flatModel, xb []float32, n int, acc []float64) 
 	}
 }
 
-// predictRow adds the trees' leaves for one row x to acc (BaseScore first).
+// predictRow sets acc to the raw scores of one row x: BaseScore plus the
+// trees' leaves, found by QuickScorer when every tree has at most 64 leaves.
 // A walk is a chain of dependent loads; walking four trees in lockstep lets
 // the processor overlap them, and since a leaf loops to itself (see
 // flatModel) each group simply takes the steps of its deepest tree, with no
@@ -328,6 +332,10 @@ func (m *Model) predictBlock(fm *flatModel, xb []float32, n int, acc []float64) 
 func (m *Model) predictRow(fm *flatModel, x []float32, acc []float64) {
 	g := m.groups()
 	copy(acc[:g], m.BaseScore)
+	if fm.qs != nil {
+		fm.qs.score(fm, x, acc, g)
+		return
+	}
 	nodes, catBits, vals, roots := fm.nodes, fm.catBits, fm.vals, fm.roots
 	step := func(i int32) int32 {
 		nd := &nodes[i]
