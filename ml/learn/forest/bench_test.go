@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"modelsmith/ml/learn"
+	"modelsmith/ml/learn/learntest"
 )
 
 // BenchmarkFitAdult mirrors the scikit-learn baseline (RandomForest, 300
@@ -34,4 +35,24 @@ func BenchmarkPredictAdult(b *testing.B) {
 		m.Predict(s.test.X, out)
 	}
 	b.ReportMetric(float64(s.test.X.Rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkPredictRowAdult is one served request's model cost: a single adult
+// row through the default forest (100 fully grown trees).
+//
+//	go test ./ml/learn/forest -run '^$' -bench PredictRow
+func BenchmarkPredictRowAdult(b *testing.B) {
+	s := loadSplit(b, "adult", "train.csv", "test.csv", "income", true)
+	m := mustFit(b, context.Background(), DefaultParams(), s.train, learn.Options{Seed: 1})
+	rows := make([]*learn.Features, 64)
+	for i := range rows {
+		rows[i] = learntest.OneRow(s.test.X, i)
+	}
+	out := make([]float64, m.Outputs())
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		m.Predict(rows[i%len(rows)], out)
+		i++
+	}
 }

@@ -7,10 +7,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
 	"modelsmith/ml/learn"
+	"modelsmith/ml/learn/learntest"
 )
 
 // The score tests use fewer trees than the scikit-learn baseline's 300 (see
@@ -477,4 +479,75 @@ func TestTimeLimitKeepsTreesSoFar(t *testing.T) {
 	}
 	out := make([]float64, n)
 	m.Predict(d.X, out)
+}
+
+// A single row (predictRow's side-by-side walk) gets exactly the bits the
+// batch walk gives it: categorical splits, missing and unseen values, values
+// at a split's threshold, and every task.
+func TestOneRowMatchesBatch(t *testing.T) {
+	iris, _ := learntest.LoadNumeric(t, "iris")
+	diabetes, _ := learntest.LoadNumeric(t, "diabetes")
+	for name, d := range map[string]learn.Dataset{"binary": synthetic(2000, 3), "multiclass": iris, "regression": diabetes} {
+		t.Run(name, func(t *testing.T) {
+			p := DefaultParams()
+			p.NEstimators = 21 // not a multiple of the trees walked side by side
+			m := mustFit(t, context.Background(), p, d, learn.Options{Seed: 1})
+			X := &learn.Features{Rows: min(d.X.Rows, 150), Cols: make([]learn.Feature, len(d.X.Cols))}
+			for j, c := range d.X.Cols {
+				X.Cols[j] = c
+				if c.Codes != nil {
+					X.Cols[j].Codes = slices.Clone(c.Codes[:X.Rows])
+				} else {
+					X.Cols[j].Num = slices.Clone(c.Num[:X.Rows])
+				}
+			}
+			// Extra rows: missing everywhere, unseen codes, and each
+			// numeric threshold of the first tree exactly.
+			extra := func(set func(j int, c *learn.Feature)) {
+				for j := range X.Cols {
+					set(j, &X.Cols[j])
+				}
+				X.Rows++
+			}
+			extra(func(j int, c *learn.Feature) {
+				if c.Codes != nil {
+					c.Codes = append(c.Codes, -1)
+				} else {
+					c.Num = append(c.Num, math.NaN())
+				}
+			})
+			extra(func(j int, c *learn.Feature) {
+				if c.Codes != nil {
+					c.Codes = append(c.Codes, int32(c.Levels+5))
+				} else {
+					c.Num = append(c.Num, c.Num[0])
+				}
+			})
+			for _, nd := range m.Trees[0].Nodes {
+				if nd.Set >= 0 {
+					continue
+				}
+				extra(func(j int, c *learn.Feature) {
+					switch {
+					case c.Codes != nil:
+						c.Codes = append(c.Codes, c.Codes[1])
+					case j == int(nd.Feature):
+						c.Num = append(c.Num, float64(nd.Threshold))
+					default:
+						c.Num = append(c.Num, c.Num[1])
+					}
+				})
+			}
+			batch := predict(m, X)
+			k := m.Outputs()
+			for i := range X.Rows {
+				one := predict(m, learntest.OneRow(X, i))
+				for j := range k {
+					if one[j] != batch[i*k+j] {
+						t.Fatalf("row %d output %d: %v alone, %v in a batch", i, j, one[j], batch[i*k+j])
+					}
+				}
+			}
+		})
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"modelsmith/ml/learn"
+	"modelsmith/ml/learn/learntest"
 )
 
 func TestRealDatasets(t *testing.T) {
@@ -414,7 +415,7 @@ func TestOneRowMatchesBatch(t *testing.T) {
 			batch := predict(m, X)
 			k := m.Outputs()
 			for i := range X.Rows {
-				one := predict(m, oneRow(X, i))
+				one := predict(m, learntest.OneRow(X, i))
 				for j := range k {
 					if one[j] != batch[i*k+j] {
 						t.Fatalf("row %d output %d: %v alone, %v in a batch", i, j, one[j], batch[i*k+j])

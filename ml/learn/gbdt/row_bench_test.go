@@ -5,21 +5,8 @@ import (
 	"testing"
 
 	"modelsmith/ml/learn"
+	"modelsmith/ml/learn/learntest"
 )
-
-// oneRow is row i of X as a one-row feature matrix: a served request.
-func oneRow(X *learn.Features, i int) *learn.Features {
-	r := &learn.Features{Rows: 1, Cols: make([]learn.Feature, len(X.Cols))}
-	for j, c := range X.Cols {
-		r.Cols[j] = c
-		if c.Codes != nil {
-			r.Cols[j].Codes = c.Codes[i : i+1 : i+1]
-		} else {
-			r.Cols[j].Num = c.Num[i : i+1 : i+1]
-		}
-	}
-	return r
-}
 
 // BenchmarkPredictRowAdult is one served request's model cost: a single adult
 // row through 1,000 small trees (what AutoML's refitted models look like:
@@ -33,7 +20,7 @@ func BenchmarkPredictRowAdult(b *testing.B) {
 	m := mustFit(b, context.Background(), p, s.train, learn.Options{Seed: 1})
 	rows := make([]*learn.Features, 64)
 	for i := range rows {
-		rows[i] = oneRow(s.test.X, i)
+		rows[i] = learntest.OneRow(s.test.X, i)
 	}
 	out := make([]float64, m.Outputs())
 	b.ReportAllocs()

@@ -279,3 +279,18 @@ func CodedColumn(name string, kind data.Kind, cells ...string) *data.Column {
 	}
 	return c
 }
+
+// OneRow is row i of X as a one-row feature matrix, as a served request
+// gives a predictor.
+func OneRow(X *learn.Features, i int) *learn.Features {
+	r := &learn.Features{Rows: 1, Cols: make([]learn.Feature, len(X.Cols))}
+	for j, c := range X.Cols {
+		r.Cols[j] = c
+		if c.Codes != nil {
+			r.Cols[j].Codes = c.Codes[i : i+1 : i+1]
+		} else {
+			r.Cols[j].Num = c.Num[i : i+1 : i+1]
+		}
+	}
+	return r
+}
