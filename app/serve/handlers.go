@@ -148,15 +148,11 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, modelName stri
 // infer is POST /v2/models/{name}[/versions/{v}]/infer.
 func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	ep, v := s.endpoint(w, r)
-	if ep == nil {
-		return
-	}
-	name := ep.spec.Name
-	body := s.readBody(w, r, name)
+	ep, v, body := s.request(w, r)
 	if body == nil {
 		return
 	}
+	name := ep.spec.Name
 	wk := v.pool.Get().(*worker)
 	defer v.pool.Put(wk)
 	if err := decodeInferRequest(body, &wk.req); err != nil {
@@ -193,10 +189,26 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 	// net/http only reads it.
 	w.Header()["Content-Type"] = jsonContentType
 	_, _ = w.Write(b)
-	lat := time.Since(start)
-	ep.ok.Inc()
-	ep.obs.Observe(lat.Seconds())
-	s.log.add(entry{ep: ep, v: v, at: start, id: id, n: n, cells: cells, out: out, latency: lat})
+	s.answered(entry{ep: ep, v: v, at: start, id: id, n: n, cells: cells, out: out})
+}
+
+// request finds the model a prediction request names and reads its body; on
+// a nil body the error has been answered.
+func (s *Server) request(w http.ResponseWriter, r *http.Request) (*endpoint, *version, []byte) {
+	ep, v := s.endpoint(w, r)
+	if ep == nil {
+		return nil, nil, nil
+	}
+	return ep, v, s.readBody(w, r, ep.spec.Name)
+}
+
+// answered counts an answered prediction request, times it from e.at, and
+// queues it for the prediction log.
+func (s *Server) answered(e entry) {
+	e.latency = time.Since(e.at)
+	e.ep.ok.Inc()
+	e.ep.obs.Observe(e.latency.Seconds())
+	s.log.add(e)
 }
 
 // errTimeout is a batch that took longer than the request timeout.

@@ -32,15 +32,11 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 		}
 		r.SetPathValue("name", name)
 	}
-	ep, v := s.endpoint(w, r)
-	if ep == nil {
-		return
-	}
-	name := ep.spec.Name
-	body := s.readBody(w, r, name)
+	ep, v, body := s.request(w, r)
 	if body == nil {
 		return
 	}
+	name := ep.spec.Name
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	isCSV := mt == "text/csv"
 	var cells []cell
@@ -108,10 +104,7 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Request-Id", id)
 	_, _ = w.Write(b)
-	lat := time.Since(start)
-	ep.ok.Inc()
-	ep.obs.Observe(lat.Seconds())
-	s.log.add(entry{ep: ep, v: v, at: start, id: id, n: n, cells: cells, out: out, latency: lat})
+	s.answered(entry{ep: ep, v: v, at: start, id: id, n: n, cells: cells, out: out})
 }
 
 // appendOutputs writes one row's prediction as a JSON object:
