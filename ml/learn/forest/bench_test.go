@@ -44,15 +44,5 @@ func BenchmarkPredictAdult(b *testing.B) {
 func BenchmarkPredictRowAdult(b *testing.B) {
 	s := loadSplit(b, "adult", "train.csv", "test.csv", "income", true)
 	m := mustFit(b, context.Background(), DefaultParams(), s.train, learn.Options{Seed: 1})
-	rows := make([]*learn.Features, 64)
-	for i := range rows {
-		rows[i] = learntest.OneRow(s.test.X, i)
-	}
-	out := make([]float64, m.Outputs())
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		m.Predict(rows[i%len(rows)], out)
-		i++
-	}
+	learntest.BenchOneRow(b, m, s.test.X)
 }

@@ -412,16 +412,7 @@ func TestOneRowMatchesBatch(t *testing.T) {
 					X.Rows++
 				}
 			}
-			batch := predict(m, X)
-			k := m.Outputs()
-			for i := range X.Rows {
-				one := predict(m, learntest.OneRow(X, i))
-				for j := range k {
-					if one[j] != batch[i*k+j] {
-						t.Fatalf("row %d output %d: %v alone, %v in a batch", i, j, one[j], batch[i*k+j])
-					}
-				}
-			}
+			learntest.CheckOneRowMatchesBatch(t, m, X)
 		})
 	}
 }

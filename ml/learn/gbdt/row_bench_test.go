@@ -18,15 +18,5 @@ func BenchmarkPredictRowAdult(b *testing.B) {
 	p := DefaultParams()
 	p.NEstimators, p.NumLeaves, p.LearningRate = 1000, 10, 0.03
 	m := mustFit(b, context.Background(), p, s.train, learn.Options{Seed: 1})
-	rows := make([]*learn.Features, 64)
-	for i := range rows {
-		rows[i] = learntest.OneRow(s.test.X, i)
-	}
-	out := make([]float64, m.Outputs())
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		m.Predict(rows[i%len(rows)], out)
-		i++
-	}
+	learntest.BenchOneRow(b, m, s.test.X)
 }

@@ -294,3 +294,35 @@ func OneRow(X *learn.Features, i int) *learn.Features {
 	}
 	return r
 }
+
+// CheckOneRowMatchesBatch fails t unless every row of X predicted alone (a
+// served request) gives exactly the bits it gets in the batch.
+func CheckOneRowMatchesBatch(t *testing.T, p learn.Predictor, X *learn.Features) {
+	t.Helper()
+	batch := Predict(p, X)
+	k := p.Outputs()
+	for i := range X.Rows {
+		one := Predict(p, OneRow(X, i))
+		for j := range k {
+			if one[j] != batch[i*k+j] {
+				t.Fatalf("row %d output %d: %v alone, %v in a batch", i, j, one[j], batch[i*k+j])
+			}
+		}
+	}
+}
+
+// BenchOneRow times p.Predict on single rows of X (its first 64 in turn), as
+// a served request calls it.
+func BenchOneRow(b *testing.B, p learn.Predictor, X *learn.Features) {
+	rows := make([]*learn.Features, min(64, X.Rows))
+	for i := range rows {
+		rows[i] = OneRow(X, i)
+	}
+	out := make([]float64, p.Outputs())
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		p.Predict(rows[i%len(rows)], out)
+		i++
+	}
+}
