@@ -22,6 +22,9 @@ type Model struct {
 
 	once sync.Once
 	cats *catIndex
+
+	rowOnce sync.Once
+	row     *rowForm // built on the first one-row prediction
 }
 
 // FeatureInfo describes an input column as seen in training.
@@ -130,9 +133,6 @@ func compileCats(trees []Tree) *catIndex {
 			ci.sets = append(ci.sets, cs)
 		}
 	}
-	// An empty set last, for predictRow's numeric nodes.
-	ci.sets = append(ci.sets, catSet{off: int32(len(ci.bits)), words: 1})
-	ci.bits = append(ci.bits, 0)
 	return ci
 }
 
@@ -268,15 +268,76 @@ func (w *treeWalker) step(in *predInput, row int, i int32) int32 {
 	return nd.Right
 }
 
+// rowForm is the trees laid out for one-row prediction: 12-byte nodes, a
+// node's two children side by side (right = left+1), every tree in
+// depth-first order in one array. Fully grown trees are megabytes of nodes,
+// so a walk mostly waits on cache misses; half the bytes of Node, and
+// children sharing a cache line, mean fewer of them.
+type rowForm struct {
+	nodes []rowNode
+	roots []int32
+}
+
+// rowNode is a split or a leaf. feat holds the feature and flags: rowLeaf
+// (left is then the leaf's index in the tree's Values), rowCat (thr's bits
+// are then the index of the split's set in catIndex.sets) and rowMissLeft.
+type rowNode struct {
+	feat int32
+	thr  float32
+	left int32
+}
+
+const (
+	rowLeaf     = -1 << 31
+	rowMissLeft = 1 << 30
+	rowCat      = 1 << 29
+	rowFeat     = rowCat - 1
+)
+
+func (m *Model) rowForm(ci *catIndex) *rowForm {
+	m.rowOnce.Do(func() {
+		f := &rowForm{}
+		for t := range m.Trees {
+			tr := &m.Trees[t]
+			root := int32(len(f.nodes))
+			f.nodes = append(f.nodes, rowNode{feat: rowLeaf}) // an empty tree is leaf 0
+			f.roots = append(f.roots, root)
+			if len(tr.Nodes) > 0 {
+				f.fill(tr, ci.base[t], 0, root)
+			}
+		}
+		m.row = f
+	})
+	return m.row
+}
+
+// fill writes node i of tr (^leaf for a leaf) at slot.
+func (f *rowForm) fill(tr *Tree, base, i, slot int32) {
+	if i < 0 {
+		f.nodes[slot] = rowNode{feat: rowLeaf, left: ^i}
+		return
+	}
+	nd := &tr.Nodes[i]
+	kids := int32(len(f.nodes))
+	f.nodes = append(f.nodes, rowNode{}, rowNode{})
+	r := rowNode{feat: nd.Feature, thr: nd.Threshold, left: kids}
+	if nd.DefaultLeft {
+		r.feat |= rowMissLeft
+	}
+	if nd.Set >= 0 {
+		r.feat |= rowCat
+		r.thr = math.Float32frombits(uint32(base + nd.Set))
+	}
+	f.nodes[slot] = r
+	f.fill(tr, base, nd.Left, kids)
+	f.fill(tr, base, nd.Right, kids+1)
+}
+
 // rowTrees is how many trees predictRow walks side by side.
 const rowTrees = 8
 
-// predictRow scores row 0 of in, as predictBlock does. Fully grown trees
-// are megabytes of nodes, so a walk waits on a cache miss at most steps.
-// predictRow walks eight trees side by side, and a step picks its child
-// without a branch on the node's data (a categorical test is made at every
-// node, on an empty set for a numeric one), so that a mispredicted branch
-// does not throw away the other trees' loads: eight misses are in flight
+// predictRow scores row 0 of in, as predictBlock does, on the rowForm. It
+// walks eight trees side by side, so that eight cache misses are in flight
 // instead of one. The leaves are added in tree order, so the sums are the
 // same bits as predictBlock's.
 func (m *Model) predictRow(ci *catIndex, in *predInput, out []float64) {
@@ -301,57 +362,57 @@ func (m *Model) predictRow(ci *catIndex, in *predInput, out []float64) {
 			}
 		}
 	}
-	sets, bits := ci.sets, ci.bits
-	empty := int32(len(sets) - 1) // compileCats ends sets with an empty one
-	step := func(nodes []Node, base, i int32) int32 {
+	rf := m.rowForm(ci)
+	nodes, sets, bits := rf.nodes, ci.sets, ci.bits
+	// step moves from split i to its child.
+	step := func(i int32) int32 {
 		nd := &nodes[i]
-		v := x[nd.Feature]
-		left := v <= nd.Threshold
-		si := base + nd.Set
-		isCat := nd.Set >= 0
-		if !isCat {
-			si = empty
-		}
-		cs := sets[si]
-		c := uint32(v)
-		w := int32(c >> 6)
-		member := bits[cs.off+min(w, cs.words-1)]>>(c&63)&1 != 0
-		if isCat {
-			left = member && w < cs.words
+		f := nd.feat
+		v := x[f&rowFeat]
+		var right int32
+		if f&rowCat == 0 {
+			if !(v <= nd.thr) {
+				right = 1
+			}
+		} else {
+			// For NaN, c is garbage; the test below decides.
+			c := uint32(v)
+			cs := sets[math.Float32bits(nd.thr)]
+			right = 1
+			if w := c >> 6; w < uint32(cs.words) {
+				right = int32(bits[cs.off+int32(w)]>>(c&63)&1) ^ 1
+			}
 		}
 		if v != v {
-			left = nd.DefaultLeft
+			right = int32(uint32(f)>>30&1) ^ 1
 		}
-		next := nd.Right
-		if left {
-			next = nd.Left
-		}
-		return next
+		return nd.left + right
 	}
 	var at [rowTrees]int32
-	for t0 := 0; t0 < len(m.Trees); t0 += rowTrees {
-		n := min(rowTrees, len(m.Trees)-t0)
+	for t0 := 0; t0 < len(rf.roots); t0 += rowTrees {
+		n := min(rowTrees, len(rf.roots)-t0)
 		active := 0
 		for j := range n {
-			at[j] = ^0 // an empty tree is leaf 0
-			if len(m.Trees[t0+j].Nodes) > 0 {
-				at[j] = 0
+			at[j] = rf.roots[t0+j]
+			if nodes[at[j]].feat >= 0 {
 				active++
 			}
 		}
 		for active > 0 {
 			for j := range n {
-				if i := at[j]; i >= 0 {
-					i = step(m.Trees[t0+j].Nodes, ci.base[t0+j], i)
-					at[j] = i
-					if i < 0 {
-						active--
-					}
+				i := at[j]
+				if nodes[i].feat < 0 {
+					continue
+				}
+				i = step(i)
+				at[j] = i
+				if nodes[i].feat < 0 {
+					active--
 				}
 			}
 		}
 		for j := range n {
-			l := ^at[j]
+			l := nodes[at[j]].left
 			vals := m.Trees[t0+j].Values
 			if vpl == 1 {
 				dst[k-1] += float64(vals[l])

@@ -319,6 +319,7 @@ func BenchOneRow(b *testing.B, p learn.Predictor, X *learn.Features) {
 		rows[i] = OneRow(X, i)
 	}
 	out := make([]float64, p.Outputs())
+	p.Predict(rows[0], out) // a predictor may build its one-row form on first use
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
