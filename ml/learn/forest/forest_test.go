@@ -481,10 +481,10 @@ func TestTimeLimitKeepsTreesSoFar(t *testing.T) {
 	m.Predict(d.X, out)
 }
 
-// A single row (predictRow's side-by-side walk) gets exactly the bits the
-// batch walk gives it: categorical splits, missing and unseen values, values
-// at a split's threshold, and every task.
-func TestOneRowMatchesBatch(t *testing.T) {
+// Predict gives exactly the bits of the reference walk, in a batch and one
+// row at a time: categorical splits, missing and unseen values, values at a
+// split's threshold, and every task.
+func TestPredictMatchesReference(t *testing.T) {
 	iris, _ := learntest.LoadNumeric(t, "iris")
 	diabetes, _ := learntest.LoadNumeric(t, "diabetes")
 	for name, d := range map[string]learn.Dataset{"binary": synthetic(2000, 3), "multiclass": iris, "regression": diabetes} {
@@ -538,7 +538,7 @@ func TestOneRowMatchesBatch(t *testing.T) {
 					}
 				})
 			}
-			learntest.CheckOneRowMatchesBatch(t, m, X)
+			checkMatchesReference(t, m, X)
 		})
 	}
 }
