@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -30,6 +31,18 @@ const (
 	// reportImportanceRepeats is how often each feature is shuffled.
 	reportImportanceRepeats = 3
 )
+
+// ClassCurves are one class's curves against the rest, with their areas
+// (ROC AUC and average precision).
+type ClassCurves struct {
+	Class   string
+	AUC, AP float64
+	ROC, PR []CurvePoint
+}
+
+// MaxCurveClasses is how many classes of a multiclass model get curves: as
+// many as a chart can tell apart by colour.
+const MaxCurveClasses = 8
 
 // CurvePoint is one point of a ROC or precision–recall curve.
 type CurvePoint struct {
@@ -70,6 +83,10 @@ type ModelReport struct {
 	// one of ten probability bins, Y the share of them truly of that class
 	// (Threshold holds the bin's row count).
 	ROC, PR, Calibration []CurvePoint
+	// Multiclass: each class's ROC and PR curve against the rest, for at
+	// most MaxCurveClasses classes (the commonest among the rows), in the
+	// classes' order.
+	OneVsRest []ClassCurves
 
 	// Regression: actual and predicted values and residuals (actual −
 	// predicted) of at most ReportMaxPoints rows.
@@ -314,6 +331,10 @@ func (rep *ModelReport) classCharts(y, out []float64) error {
 			rep.Confusion[i] = append(rep.Confusion[i], 0)
 		}
 	}
+	if k > 2 {
+		rep.oneVsRest(yi, out, k)
+		return nil
+	}
 	if k != 2 {
 		return nil
 	}
@@ -335,6 +356,44 @@ func (rep *ModelReport) classCharts(y, out []float64) error {
 		}
 	}
 	return nil
+}
+
+// oneVsRest adds the curves of the commonest MaxCurveClasses classes, each
+// against the rest; a class absent from the rows has none.
+func (rep *ModelReport) oneVsRest(yi []int, out []float64, k int) {
+	rows := make([]int, k)
+	for _, c := range yi {
+		if c >= 0 && c < k {
+			rows[c]++
+		}
+	}
+	classes := make([]int, k)
+	for c := range classes {
+		classes[c] = c
+	}
+	slices.SortStableFunc(classes, func(a, b int) int { return cmp.Compare(rows[b], rows[a]) })
+	classes = classes[:min(k, MaxCurveClasses)]
+	slices.Sort(classes)
+	for _, c := range classes {
+		roc, err := metrics.ROCCurve(yi, out, c, nil)
+		if err != nil {
+			continue
+		}
+		pr, err := metrics.PRCurve(yi, out, c, nil)
+		if err != nil {
+			continue
+		}
+		cc := ClassCurves{Class: rep.Classes[c]}
+		cc.AUC, _ = metrics.ClassROCAUC(yi, out, c, nil)
+		cc.AP, _ = metrics.ClassAP(yi, out, c, nil)
+		for _, p := range roc {
+			cc.ROC = append(cc.ROC, CurvePoint{X: p.FPR, Y: p.TPR, Threshold: p.Threshold})
+		}
+		for _, p := range pr {
+			cc.PR = append(cc.PR, CurvePoint{X: p.Recall, Y: p.Precision, Threshold: p.Threshold})
+		}
+		rep.OneVsRest = append(rep.OneVsRest, cc)
+	}
 }
 
 func (rep *ModelReport) regressionCharts(y, out []float64, seed uint64) {

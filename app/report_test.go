@@ -169,6 +169,24 @@ func TestModelReport(t *testing.T) {
 		if len(rep.Confusion) != 3 || rep.ROC != nil {
 			t.Errorf("multiclass: confusion %v, ROC %d points", rep.Confusion, len(rep.ROC))
 		}
+		// One ROC and PR curve per class against the rest; their AUCs
+		// average to the model's macro AUC.
+		if len(rep.OneVsRest) != 3 {
+			t.Fatalf("%d one-vs-rest curves, want 3", len(rep.OneVsRest))
+		}
+		sum := 0.0
+		for i, c := range rep.OneVsRest {
+			if c.Class != rep.Classes[i] || len(c.ROC) < 2 || len(c.PR) < 2 || c.AP <= 0 || c.AP > 1 {
+				t.Errorf("class %d: %q, %d ROC and %d PR points, AP %v", i, c.Class, len(c.ROC), len(c.PR), c.AP)
+			}
+			if last := c.ROC[len(c.ROC)-1]; last.X != 1 || last.Y != 1 {
+				t.Errorf("class %q: ROC ends at %+v", c.Class, last)
+			}
+			sum += c.AUC
+		}
+		if got, want := sum/3, rep.Metrics["roc_auc"]; math.Abs(got-want) > 1e-12 {
+			t.Errorf("mean of the classes' AUCs %v, macro roc_auc %v", got, want)
+		}
 	})
 
 	t.Run("errors name the model", func(t *testing.T) {

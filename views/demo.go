@@ -134,11 +134,25 @@ func demoSteps(s *Shell) []demoStep {
 			}},
 			{name: "runs-done", settle: time.Second, until: searchDone, prepare: func(s *Shell) {}},
 		},
-		"Models": {{name: "models", settle: 8 * time.Second, prepare: func(s *Shell) {
-			if s.runs.modelRef == "" || !s.openModel(s.runs.modelRef) {
-				s.showNamed("Models")
-			}
-		}}},
+		"Models": {
+			{name: "models", settle: 8 * time.Second, prepare: func(s *Shell) {
+				if s.runs.modelRef == "" || !s.openModel(s.runs.modelRef) {
+					s.showNamed("Models")
+				}
+			}},
+			// A multiclass model: one ROC and PR curve per class.
+			{name: "models-multiclass-training", wait: true, settle: 500 * time.Millisecond, until: func(s *Shell) bool {
+				return !s.task.busy()
+			}, prepare: func(s *Shell) {
+				s.startTraining(app.TrainOptions{Data: "iris@1", Target: "species", Algorithm: "knn", Name: "flowers",
+					Seed: 1, Holdout: 0.3})
+			}},
+			{name: "models-multiclass", settle: 6 * time.Second, prepare: func(s *Shell) {
+				if !s.openModel("flowers") { // its newest version
+					s.showNamed("Models")
+				}
+			}},
+		},
 	}
 	var steps []demoStep
 	for _, sc := range s.screens {

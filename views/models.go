@@ -219,6 +219,12 @@ func (m *modelsScreen) setModels(list []app.ModelInfo, ref string) {
 	for i, mi := range list {
 		if mi.Ref == ref || (mi.Name == ref && !strings.Contains(ref, "@")) {
 			m.pending = ""
+			if m.current == nil || m.current.ID != mi.ID {
+				// The list selects by row, and a new model moves the rows
+				// down: row i may be selected already, for another model,
+				// and Select(i) would then not show this one.
+				m.list.UnselectAll()
+			}
 			m.list.Select(i)
 			if m.current != nil && m.current.ID == mi.ID {
 				m.show(mi) // selected already: refresh what may have changed (stage, name)
@@ -335,10 +341,10 @@ func (m *modelsScreen) showReport(rep *app.ModelReport) {
 	if rep.Confusion != nil {
 		shown = append(shown, m.confusion)
 	}
-	if rep.ROC != nil {
+	if rep.ROC != nil || rep.OneVsRest != nil {
 		shown = append(shown, m.roc)
 	}
-	if rep.PR != nil {
+	if rep.PR != nil || rep.OneVsRest != nil {
 		shown = append(shown, m.pr)
 	}
 	if rep.Calibration != nil {
@@ -584,13 +590,20 @@ func (m *modelsScreen) drawROC(p charts.Palette, w, h int) image.Image {
 		return charts.Blank(p, w, h)
 	}
 	title := "ROC curve"
+	series := []charts.Series{curveSeries(positiveName(rep), rep.ROC)}
+	if rep.OneVsRest != nil {
+		title = "ROC, each class against the rest"
+		series = series[:0]
+		for _, c := range rep.OneVsRest {
+			series = append(series, curveSeries(fmt.Sprintf("%s (%.3f)", c.Class, c.AUC), c.ROC))
+		}
+	}
 	if v, ok := rep.Metrics["roc_auc"]; ok {
-		title = fmt.Sprintf("ROC curve (AUC %.3f)", v)
+		title += fmt.Sprintf(" (AUC %.3f)", v)
 	}
 	zero, one := 0.0, 1.0
 	return charts.Render(charts.Spec{Title: title, XLabel: "false positive rate", YLabel: "true positive rate",
-		Diagonal: true, YMin: &zero, YMax: &one, XMin: &zero, XMax: &one,
-		Series: []charts.Series{curveSeries(positiveName(rep), rep.ROC)}}, p, w, h)
+		Diagonal: true, YMin: &zero, YMax: &one, XMin: &zero, XMax: &one, Series: series}, p, w, h)
 }
 
 func (m *modelsScreen) drawPR(p charts.Palette, w, h int) image.Image {
@@ -598,13 +611,21 @@ func (m *modelsScreen) drawPR(p charts.Palette, w, h int) image.Image {
 	if rep == nil {
 		return charts.Blank(p, w, h)
 	}
-	title := "Precision-recall curve"
+	title, xLabel := "Precision-recall", "recall ("+positiveName(rep)+")"
+	series := []charts.Series{curveSeries(positiveName(rep), rep.PR)}
+	if rep.OneVsRest != nil {
+		title, xLabel = "Precision-recall, each class against the rest", "recall"
+		series = series[:0]
+		for _, c := range rep.OneVsRest {
+			series = append(series, curveSeries(fmt.Sprintf("%s (%.3f)", c.Class, c.AP), c.PR))
+		}
+	}
 	if v, ok := rep.Metrics["pr_auc"]; ok {
-		title = fmt.Sprintf("Precision-recall (AP %.3f)", v)
+		title += fmt.Sprintf(" (AP %.3f)", v)
 	}
 	zero, one := 0.0, 1.0
-	return charts.Render(charts.Spec{Title: title, XLabel: "recall (" + positiveName(rep) + ")", YLabel: "precision",
-		YMin: &zero, YMax: &one, XMin: &zero, XMax: &one, Series: []charts.Series{curveSeries(positiveName(rep), rep.PR)}}, p, w, h)
+	return charts.Render(charts.Spec{Title: title, XLabel: xLabel, YLabel: "precision",
+		YMin: &zero, YMax: &one, XMin: &zero, XMax: &one, Series: series}, p, w, h)
 }
 
 func (m *modelsScreen) drawCalibration(p charts.Palette, w, h int) image.Image {

@@ -124,6 +124,45 @@ func TestModelsScreenBinary(t *testing.T) {
 	_ = w
 }
 
+func TestModelsScreenMulticlass(t *testing.T) {
+	s, m, _ := newModelsTest(t)
+	iris, err := filepath.Abs(filepath.Join("..", "resources", "samples", "iris.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another model is shown first: a new model moves it down a row, and
+	// opening the new one by name must still show the new one.
+	churn := trainModel(t, s, "binary", "gbdt", "churn")
+	onUI(func() { m.selectRef(churn.Model.Ref) })
+	eventually(t, "churn@1 shown", func() bool { return m.current != nil && m.current.Name == "churn" && m.report != nil })
+	res, err := s.studio.Train(context.Background(), app.TrainOptions{Data: iris, Target: "species", Algorithm: "knn",
+		Name: "flowers", Seed: 1, Holdout: 0.3}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onUI(func() { m.selectRef("flowers") })
+	eventually(t, "the report of flowers@1", func() bool {
+		return m.current != nil && m.current.Ref == res.Model.Ref && m.report != nil && m.report.OneVsRest != nil
+	})
+	onUI(func() {
+		// A ROC and a PR chart, one curve per class against the rest; no
+		// calibration (it is of one class).
+		want := []fyne.CanvasObject{m.confusion, m.roc, m.pr}
+		if len(m.chartGrid.Objects) != len(want) {
+			t.Fatalf("%d charts shown, want confusion matrix, ROC and PR", len(m.chartGrid.Objects))
+		}
+		for i, o := range want {
+			if m.chartGrid.Objects[i] != o {
+				t.Errorf("chart %d is not the expected one", i)
+			}
+		}
+		if len(m.report.OneVsRest) != 3 {
+			t.Errorf("%d classes with curves, want 3", len(m.report.OneVsRest))
+		}
+	})
+	eventually(t, "the ROC and PR charts to draw", func() bool { return m.roc.Renders() > 0 && m.pr.Renders() > 0 })
+}
+
 func TestModelsScreenRegression(t *testing.T) {
 	s, m, _ := newModelsTest(t)
 	trainModel(t, s, "regression", "linear", "price")

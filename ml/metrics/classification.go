@@ -197,6 +197,29 @@ func PRAUC(y []int, proba []float64, w []float64) (float64, error) {
 	return macroOVR(y, proba, k, w, binaryAP)
 }
 
+// ClassROCAUC is the AUC of class's probability against every other class:
+// one term of ROCAUC's one-vs-rest average.
+func ClassROCAUC(y []int, proba []float64, class int, w []float64) (float64, error) {
+	return classScore(y, proba, class, w, binaryAUC)
+}
+
+// ClassAP is the average precision of class's probability against every
+// other class: one term of PRAUC's one-vs-rest average.
+func ClassAP(y []int, proba []float64, class int, w []float64) (float64, error) {
+	return classScore(y, proba, class, w, binaryAP)
+}
+
+func classScore(y []int, proba []float64, class int, w []float64, f binaryScore) (float64, error) {
+	_, k, err := checkClass(y, proba, w)
+	if err != nil {
+		return 0, err
+	}
+	if class < 0 || class >= k {
+		return 0, inputErr("class %d is not below %d", class, k)
+	}
+	return f(y, column(proba, k, class), class, w)
+}
+
 type binaryScore func(y []int, score []float64, pos int, w []float64) (float64, error)
 
 func macroOVR(y []int, proba []float64, k int, w []float64, f binaryScore) (float64, error) {

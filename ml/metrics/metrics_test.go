@@ -159,6 +159,31 @@ func TestCurvesOneVsRest(t *testing.T) {
 	if _, err := CalibrationBins(ym, pm, 0, 0); !errors.Is(err, ErrInput) {
 		t.Errorf("zero bins: got %v, want ErrInput", err)
 	}
+	// The classes' own areas are the terms of the macro averages.
+	for _, tc := range []struct {
+		name  string
+		class func(y []int, proba []float64, class int, w []float64) (float64, error)
+		macro func(y []int, proba []float64, w []float64) (float64, error)
+	}{{"AUC", ClassROCAUC, ROCAUC}, {"AP", ClassAP, PRAUC}} {
+		sum := 0.0
+		for c := range 3 {
+			v, err := tc.class(ym, pm, c, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum += v
+		}
+		macro, err := tc.macro(ym, pm, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(sum/3-macro) > 1e-12 {
+			t.Errorf("%s: classes average %v, macro %v", tc.name, sum/3, macro)
+		}
+		if _, err := tc.class(ym, pm, 3, nil); !errors.Is(err, ErrInput) {
+			t.Errorf("%s of class 3 of 3: got %v, want ErrInput", tc.name, err)
+		}
+	}
 }
 
 func TestScoreByName(t *testing.T) {
