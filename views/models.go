@@ -625,7 +625,7 @@ func (m *modelsScreen) drawPR(p charts.Palette, w, h int) image.Image {
 	}
 	zero, one := 0.0, 1.0
 	return charts.Render(charts.Spec{Title: title, XLabel: xLabel, YLabel: "precision",
-		YMin: &zero, YMax: &one, XMin: &zero, XMax: &one, Series: series}, p, w, h)
+		YMin: &zero, YMax: &one, XMin: &zero, XMax: &one, Series: series, LegendBottomLeft: true}, p, w, h)
 }
 
 func (m *modelsScreen) drawCalibration(p charts.Palette, w, h int) image.Image {

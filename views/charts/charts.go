@@ -265,6 +265,9 @@ type Spec struct {
 	Diagonal bool
 	// ZeroLine adds the y = 0 reference line (residuals).
 	ZeroLine bool
+	// LegendBottomLeft puts the legend where precision–recall curves
+	// leave room: they start high on the left and fall on the right.
+	LegendBottomLeft bool
 }
 
 // Render draws spec as a w×h pixel image. Points whose X or Y is NaN or
@@ -373,6 +376,10 @@ func Render(spec Spec, p Palette, w, h int) image.Image {
 			pl.Add(ref)
 		}
 		pl.Legend.Top = false
+	}
+	if spec.LegendBottomLeft {
+		pl.Legend.Top, pl.Legend.Left = false, true
+		pl.Legend.XOffs = -pl.Legend.XOffs // in from the left edge
 	}
 	return drawPlot(pl, p, w, h)
 }
