@@ -252,7 +252,7 @@ func (s *Studio) AutoML(ctx context.Context, opts AutoMLOptions, progress func(P
 			return AutoMLResult{}, usageErrorf("AutoML needs a dataset and a target column")
 		}
 		if opts.Name != "" {
-			if err := checkName(opts.Name); err != nil {
+			if err := checkName("model", opts.Name); err != nil {
 				return AutoMLResult{}, err
 			}
 		}
@@ -268,7 +268,7 @@ func (s *Studio) AutoML(ctx context.Context, opts AutoMLOptions, progress func(P
 	if name == "" {
 		name = ds.Name + "-automl"
 	}
-	if err := checkName(name); err != nil {
+	if err := checkName("model", name); err != nil {
 		return AutoMLResult{}, err
 	}
 	target, task, err := targetTask(frame, ds.Ref, cfg.Target, cfg.Task)

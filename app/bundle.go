@@ -111,7 +111,7 @@ func decodeBundle(b []byte) (bundle, error) {
 	out.artifact = rest
 	h := out.header
 	switch {
-	case h.Name == "" || checkName(h.Name) != nil:
+	case h.Name == "" || checkName("model", h.Name) != nil:
 		return bad("model name %q is not valid", h.Name)
 	case h.Version < 1:
 		return bad("model version %d", h.Version)

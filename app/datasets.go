@@ -134,7 +134,7 @@ func (s *Studio) importFile(ctx context.Context, path string, opts ImportOptions
 	if name == "" {
 		name = nameFromFile(path)
 	}
-	if err := checkName(name); err != nil {
+	if err := checkName("dataset", name); err != nil {
 		return ImportResult{}, nil, err
 	}
 	abs, err := filepath.Abs(path)
@@ -384,13 +384,13 @@ func (s *Studio) Datasets(ctx context.Context) ([]Dataset, error) {
 func ParseRef(ref string) (name string, version int, err error) {
 	name, v, ok := strings.Cut(ref, "@")
 	if !ok {
-		return name, 0, checkName(name)
+		return name, 0, checkName("dataset", name)
 	}
 	version, err = strconv.Atoi(v)
 	if err != nil || version < 1 {
 		return "", 0, usageErrorf("%q: the version after @ must be a positive whole number", ref)
 	}
-	return name, version, checkName(name)
+	return name, version, checkName("dataset", name)
 }
 
 func (s *Studio) lookup(tx *storage.Tx, ref string) (storage.Dataset, error) {
@@ -549,16 +549,19 @@ func nameFromFile(path string) string {
 	return base
 }
 
-func checkName(name string) error {
+// checkName checks the name of a dataset or a model (kind): not blank, at
+// most 100 bytes, none of @, / and \ (they separate versions and paths) and
+// no control characters.
+func checkName(kind, name string) error {
 	switch {
-	case name == "":
-		return usageErrorf("a dataset name must not be empty")
+	case strings.TrimSpace(name) == "":
+		return usageErrorf("a %s name must not be empty", kind)
 	case len(name) > 100:
-		return usageErrorf("dataset name %.20q… is longer than 100 bytes", name)
+		return usageErrorf("%s name %.20q… is longer than 100 bytes", kind, name)
 	case strings.ContainsAny(name, "@/\\"):
-		return usageErrorf("dataset name %q must not contain @, / or \\", name)
+		return usageErrorf("%s name %q must not contain @, / or \\", kind, name)
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return usageErrorf("dataset name %q contains a control character", name)
+		return usageErrorf("%s name %q contains a control character", kind, name)
 	}
 	return nil
 }

@@ -118,7 +118,7 @@ func (s *Studio) ImportModel(ctx context.Context, path, name string) (ModelInfo,
 	if name == "" {
 		name = b.header.Name
 	}
-	if err := checkName(name); err != nil {
+	if err := checkName("model", name); err != nil {
 		return ModelInfo{}, err
 	}
 	m := storage.Model{Name: name, Algorithm: b.header.Algorithm, Task: b.header.Task, Artifact: b.artifact,
@@ -153,7 +153,7 @@ var aliasPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
 // alias "" for the latest version.
 func ParseModelRef(ref string) (name string, version int, alias string, err error) {
 	name, v, ok := strings.Cut(ref, "@")
-	if err := checkName(name); err != nil {
+	if err := checkName("model", name); err != nil {
 		return "", 0, "", err
 	}
 	if !ok {

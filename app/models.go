@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"modelsmith/storage"
 )
@@ -24,7 +23,7 @@ func ModelStages() []string { return slices.Clone(storage.ModelStages) }
 // "churn-v2" with the same versions, aliases and lineage. The new name must
 // be free.
 func (s *Studio) RenameModel(ctx context.Context, name, newName string) error {
-	if err := checkModelName(newName); err != nil {
+	if err := checkName("model", newName); err != nil {
 		return err
 	}
 	if name == newName {
@@ -101,20 +100,6 @@ func (s *Studio) DeleteModel(ctx context.Context, ref string) (ModelInfo, error)
 		return ModelInfo{}, fmt.Errorf("delete model %s: %w", info.Ref, err)
 	}
 	return info, nil
-}
-
-func checkModelName(name string) error {
-	switch {
-	case strings.TrimSpace(name) == "":
-		return usageErrorf("a model name must not be empty")
-	case len(name) > 100:
-		return usageErrorf("model name %.20q… is longer than 100 bytes", name)
-	case strings.ContainsAny(name, "@/\\"):
-		return usageErrorf("model name %q must not contain @, / or \\", name)
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return usageErrorf("model name %q contains a control character", name)
-	}
-	return nil
 }
 
 // PredictToFile runs a model on the rows of a file or dataset (as Predict)

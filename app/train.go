@@ -144,7 +144,7 @@ func (s *Studio) Train(ctx context.Context, opts TrainOptions, progress func(Pro
 	if name == "" {
 		name = ds.Name + "-" + opts.Algorithm
 	}
-	if err := checkName(name); err != nil {
+	if err := checkName("model", name); err != nil {
 		return TrainResult{}, err
 	}
 	target, task, err := targetTask(frame, ds.Ref, opts.Target, opts.Task)
