@@ -351,14 +351,21 @@ func (v *version) wantOutputs(req []string) (uint8, error) {
 	return mask, nil
 }
 
-// appendInferResponse writes the OIP response for n rows of out.
-func (v *version) appendInferResponse(b []byte, name, id string, out []float64, n int, want uint8) []byte {
+// appendResponseHead opens a JSON answer with the model's name and version
+// and the request id: {"model_name":…,"model_version":"…","id":… (the OIP
+// response and /predict's JSON answer both start so).
+func (v *version) appendResponseHead(b []byte, name, id string) []byte {
 	b = append(b, `{"model_name":`...)
 	b = appendJSONString(b, name)
 	b = append(b, `,"model_version":"`...)
 	b = strconv.AppendInt(b, int64(v.Version), 10)
 	b = append(b, `","id":`...)
-	b = appendJSONString(b, id)
+	return appendJSONString(b, id)
+}
+
+// appendInferResponse writes the OIP response for n rows of out.
+func (v *version) appendInferResponse(b []byte, name, id string, out []float64, n int, want uint8) []byte {
+	b = v.appendResponseHead(b, name, id)
 	b = append(b, `,"outputs":[`...)
 	first := true
 	sep := func() {

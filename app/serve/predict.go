@@ -86,12 +86,7 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 		b = buf.Bytes()
 		w.Header().Set("Content-Type", "text/csv")
 	} else {
-		b = append(b, `{"model_name":`...)
-		b = appendJSONString(b, name)
-		b = append(b, `,"model_version":"`...)
-		b = strconv.AppendInt(b, int64(v.Version), 10)
-		b = append(b, `","id":`...)
-		b = appendJSONString(b, id)
+		b = v.appendResponseHead(b, name, id)
 		b = append(b, `,"predictions":[`...)
 		for i := range n {
 			if i > 0 {
