@@ -67,15 +67,7 @@ func newAutoMLForm(t *trainScreen) *automlForm {
 	f.families.SetSelected(app.AutoMLFamilies())
 	f.folds = widget.NewSelect(foldChoices, nil)
 	f.folds.SetSelected("auto")
-	f.seed = widget.NewEntry()
-	f.seed.SetText("1")
-	f.seed.Validator = func(s string) error {
-		if _, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64); err != nil {
-			return fmt.Errorf("a whole number ≥ 0")
-		}
-		return nil
-	}
-	f.seed.OnChanged = func(string) { f.validate() }
+	f.seed = newSeedEntry(f.validate)
 	f.name = widget.NewEntry()
 	f.status = widget.NewLabel("")
 	f.status.Wrapping = fyne.TextWrapWord
@@ -142,7 +134,7 @@ func (f *automlForm) validate() {
 func (f *automlForm) options() app.AutoMLOptions {
 	budget, _ := time.ParseDuration(strings.TrimSpace(f.budget.Text))
 	trials, _ := strconv.Atoi(strings.TrimSpace(f.trials.Text))
-	seed, _ := strconv.ParseUint(strings.TrimSpace(f.seed.Text), 10, 64)
+	seed := seedValue(f.seed)
 	folds, _ := strconv.Atoi(f.folds.Selected) // "auto" is 0
 	return app.AutoMLOptions{Data: f.t.detail.Ref, Target: f.t.target.Selected, Task: f.t.task.Selected,
 		Metric: f.metric.Selected, Budget: budget, Trials: trials, Seed: seed,

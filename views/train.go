@@ -64,6 +64,27 @@ func newTrainScreen(s *Shell) *trainScreen {
 	return t
 }
 
+// newSeedEntry is a random seed's entry: 1 at first, a whole number ≥ 0,
+// changed called on every edit.
+func newSeedEntry(changed func()) *widget.Entry {
+	e := widget.NewEntry()
+	e.SetText("1")
+	e.Validator = func(s string) error {
+		if _, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64); err != nil {
+			return fmt.Errorf("a whole number ≥ 0")
+		}
+		return nil
+	}
+	e.OnChanged = func(string) { changed() }
+	return e
+}
+
+// seedValue is the seed an entry made by newSeedEntry holds (0 if invalid).
+func seedValue(e *widget.Entry) uint64 {
+	seed, _ := strconv.ParseUint(strings.TrimSpace(e.Text), 10, 64)
+	return seed
+}
+
 // setDatasets refreshes the dataset choice; UI goroutine.
 func (t *trainScreen) setDatasets(list []app.Dataset) {
 	refs := make([]string, len(list))
@@ -203,15 +224,7 @@ func newCustomForm(t *trainScreen) *customForm {
 	f.params = container.NewVBox()
 	f.name = widget.NewEntry()
 	f.name.OnChanged = func(string) { f.validate() }
-	f.seed = widget.NewEntry()
-	f.seed.SetText("1")
-	f.seed.Validator = func(s string) error {
-		if _, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64); err != nil {
-			return fmt.Errorf("a whole number ≥ 0")
-		}
-		return nil
-	}
-	f.seed.OnChanged = func(string) { f.validate() }
+	f.seed = newSeedEntry(f.validate)
 	f.holdout = widget.NewEntry()
 	f.holdout.SetText(strconv.FormatFloat(app.DefaultHoldout, 'g', -1, 64))
 	f.holdout.Validator = func(s string) error {
@@ -374,7 +387,7 @@ func (f *customForm) validate() {
 }
 
 func (f *customForm) options() app.TrainOptions {
-	seed, _ := strconv.ParseUint(strings.TrimSpace(f.seed.Text), 10, 64)
+	seed := seedValue(f.seed)
 	holdout, _ := strconv.ParseFloat(strings.TrimSpace(f.holdout.Text), 64)
 	return app.TrainOptions{Data: f.t.detail.Ref, Target: f.t.target.Selected, Task: f.t.task.Selected,
 		Algorithm: f.algo.Selected, Params: f.values(), Name: strings.TrimSpace(f.name.Text), Seed: seed, Holdout: holdout}
