@@ -240,46 +240,32 @@ func printLeaderboard(w io.Writer, res app.AutoMLResult) {
 func runExperiments(ctx context.Context, g *globals, args []string) error {
 	fs := flag.NewFlagSet("experiments", flag.ContinueOnError)
 	limit := fs.Int("limit", 20, "")
-	asJSON := fs.Bool("json", false, "")
-	if pos, err := parseFlags(fs, args); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return usagef("experiments takes no arguments (got %q)", pos[0])
-	}
-	s, err := g.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	list, err := s.Experiments(ctx, *limit)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSONList(g.env.Stdout, list)
-	}
-	tw := tabwriter.NewWriter(g.env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "EXP\tKIND\tDATASET\tTARGET\tTASK\tSTATUS\tRUNS\tBEST\tBUDGET\tCREATED")
-	resumable := 0
-	for _, e := range list {
-		best, budget := "", ""
-		if e.BestScore != nil {
-			best = fmt.Sprintf("%s %.4f", e.Metric, *e.BestScore)
+	return runList(ctx, g, fs, args, func(ctx context.Context, s *app.Studio) ([]app.ExperimentInfo, error) {
+		return s.Experiments(ctx, *limit)
+	}, func(w io.Writer, list []app.ExperimentInfo) error {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "EXP\tKIND\tDATASET\tTARGET\tTASK\tSTATUS\tRUNS\tBEST\tBUDGET\tCREATED")
+		resumable := 0
+		for _, e := range list {
+			best, budget := "", ""
+			if e.BestScore != nil {
+				best = fmt.Sprintf("%s %.4f", e.Metric, *e.BestScore)
+			}
+			if e.BudgetSeconds > 0 {
+				budget = (time.Duration(e.BudgetSeconds * float64(time.Second))).String()
+			}
+			if e.Kind == "automl" && (e.Status == "interrupted" || e.Status == "cancelled" || e.Status == "failed") {
+				resumable++
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", e.ID, e.Kind, e.Dataset, e.Target, e.Task, e.Status,
+				e.Runs, best, budget, e.CreatedAt.Local().Format(time.DateTime))
 		}
-		if e.BudgetSeconds > 0 {
-			budget = (time.Duration(e.BudgetSeconds * float64(time.Second))).String()
+		if err := tw.Flush(); err != nil {
+			return err
 		}
-		if e.Kind == "automl" && (e.Status == "interrupted" || e.Status == "cancelled" || e.Status == "failed") {
-			resumable++
+		if resumable > 0 {
+			fmt.Fprintln(w, "an interrupted, cancelled or failed AutoML search continues with 'modelsmith automl --resume EXP'")
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", e.ID, e.Kind, e.Dataset, e.Target, e.Task, e.Status,
-			e.Runs, best, budget, e.CreatedAt.Local().Format(time.DateTime))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if resumable > 0 {
-		fmt.Fprintln(g.env.Stdout, "an interrupted, cancelled or failed AutoML search continues with 'modelsmith automl --resume EXP'")
-	}
-	return nil
+		return nil
+	})
 }

@@ -68,37 +68,21 @@ func runImport(ctx context.Context, g *globals, args []string) error {
 
 func runDatasets(ctx context.Context, g *globals, args []string) error {
 	fs := flag.NewFlagSet("datasets", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("datasets takes no arguments (got %q)", pos[0])
-	}
-	s, err := g.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	list, err := s.Datasets(ctx)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSONList(g.env.Stdout, list)
-	}
-	if len(list) == 0 {
-		fmt.Fprintln(g.env.Stdout, "no datasets yet: add one with 'modelsmith import PATH'")
-		return nil
-	}
-	tw := tabwriter.NewWriter(g.env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "DATASET\tROWS\tCOLUMNS\tSTORED\tCREATED\tSOURCE")
-	for _, d := range list {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\n", d.Ref, d.Rows, d.Columns, app.FormatBytes(d.StoredBytes),
-			d.CreatedAt.Local().Format(time.DateTime), d.Source)
-	}
-	return tw.Flush()
+	return runList(ctx, g, fs, args, func(ctx context.Context, s *app.Studio) ([]app.Dataset, error) {
+		return s.Datasets(ctx)
+	}, func(w io.Writer, list []app.Dataset) error {
+		if len(list) == 0 {
+			fmt.Fprintln(w, "no datasets yet: add one with 'modelsmith import PATH'")
+			return nil
+		}
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "DATASET\tROWS\tCOLUMNS\tSTORED\tCREATED\tSOURCE")
+		for _, d := range list {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\n", d.Ref, d.Rows, d.Columns, app.FormatBytes(d.StoredBytes),
+				d.CreatedAt.Local().Format(time.DateTime), d.Source)
+		}
+		return tw.Flush()
+	})
 }
 
 func runDataset(ctx context.Context, g *globals, args []string) error {
@@ -160,34 +144,46 @@ func printDataset(w io.Writer, d app.DatasetDetail) error {
 
 func runJobs(ctx context.Context, g *globals, args []string) error {
 	fs := flag.NewFlagSet("jobs", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "")
 	limit := fs.Int("limit", 20, "")
+	return runList(ctx, g, fs, args, func(ctx context.Context, s *app.Studio) ([]app.Job, error) {
+		return s.Jobs(ctx, *limit)
+	}, func(w io.Writer, list []app.Job) error {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "JOB\tKIND\tSTATUS\tSTARTED\tCPU\tTITLE\tERROR")
+		for _, j := range list {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.1fs\t%s\t%s\n", j.ID, j.Kind, j.Status,
+				j.StartedAt.Local().Format(time.DateTime), j.CPUSeconds, j.Title, j.Error)
+		}
+		return tw.Flush()
+	})
+}
+
+// runList runs a list command: its flags on fs (--json is added here), no
+// positional arguments, the list read by fetch once the flags are parsed,
+// then written as a JSON array (--json) or by table.
+func runList[T any](ctx context.Context, g *globals, fs *flag.FlagSet, args []string,
+	fetch func(context.Context, *app.Studio) ([]T, error), table func(w io.Writer, list []T) error) error {
+	asJSON := fs.Bool("json", false, "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
-		return usagef("jobs takes no arguments (got %q)", pos[0])
+		return usagef("%s takes no arguments (got %q)", fs.Name(), pos[0])
 	}
 	s, err := g.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	list, err := s.Jobs(ctx, *limit)
+	list, err := fetch(ctx, s)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
 		return writeJSONList(g.env.Stdout, list)
 	}
-	tw := tabwriter.NewWriter(g.env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "JOB\tKIND\tSTATUS\tSTARTED\tCPU\tTITLE\tERROR")
-	for _, j := range list {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.1fs\t%s\t%s\n", j.ID, j.Kind, j.Status,
-			j.StartedAt.Local().Format(time.DateTime), j.CPUSeconds, j.Title, j.Error)
-	}
-	return tw.Flush()
+	return table(g.env.Stdout, list)
 }
 
 // writeJSONList writes a list as a JSON array: an empty list is [], not null,

@@ -118,68 +118,40 @@ func runRuns(ctx context.Context, g *globals, args []string) error {
 	fs := flag.NewFlagSet("runs", flag.ContinueOnError)
 	exp := fs.Int64("experiment", 0, "")
 	limit := fs.Int("limit", 50, "")
-	asJSON := fs.Bool("json", false, "")
-	if pos, err := parseFlags(fs, args); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return usagef("runs takes no arguments (got %q)", pos[0])
-	}
-	s, err := g.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	runs, err := s.Runs(ctx, *exp, *limit)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSONList(g.env.Stdout, runs)
-	}
-	tw := tabwriter.NewWriter(g.env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tEXP\tALGORITHM\tDATASET\tTARGET\tSTATUS\tSCORE\tFIT\tCPU")
-	for _, r := range runs {
-		score := ""
-		if r.Score != nil {
-			score = fmt.Sprintf("%s %.4f", r.Metric, *r.Score)
+	return runList(ctx, g, fs, args, func(ctx context.Context, s *app.Studio) ([]app.RunInfo, error) {
+		return s.Runs(ctx, *exp, *limit)
+	}, func(w io.Writer, runs []app.RunInfo) error {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "RUN\tEXP\tALGORITHM\tDATASET\tTARGET\tSTATUS\tSCORE\tFIT\tCPU")
+		for _, r := range runs {
+			score := ""
+			if r.Score != nil {
+				score = fmt.Sprintf("%s %.4f", r.Metric, *r.Score)
+			}
+			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%.1fs\t%.1fs\n", r.ID, r.Experiment, r.Algorithm, r.Dataset, r.Target,
+				r.Status, score, r.FitSeconds, r.CPUSeconds)
 		}
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%.1fs\t%.1fs\n", r.ID, r.Experiment, r.Algorithm, r.Dataset, r.Target,
-			r.Status, score, r.FitSeconds, r.CPUSeconds)
-	}
-	return tw.Flush()
+		return tw.Flush()
+	})
 }
 
 func runModels(ctx context.Context, g *globals, args []string) error {
 	fs := flag.NewFlagSet("models", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "")
-	if pos, err := parseFlags(fs, args); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return usagef("models takes no arguments (got %q)", pos[0])
-	}
-	s, err := g.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	list, err := s.Models(ctx)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSONList(g.env.Stdout, list)
-	}
-	if len(list) == 0 {
-		fmt.Fprintln(g.env.Stdout, "no models yet: train one with 'modelsmith train --data D --target T --algo gbdt'")
-		return nil
-	}
-	tw := tabwriter.NewWriter(g.env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "MODEL\tALGORITHM\tTASK\tSTAGE\tDATASET\tSIZE\tCREATED")
-	for _, m := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Ref, m.Algorithm, m.Task, m.Stage, m.DatasetRef,
-			app.FormatBytes(m.Bytes), m.CreatedAt.Local().Format(time.DateTime))
-	}
-	return tw.Flush()
+	return runList(ctx, g, fs, args, func(ctx context.Context, s *app.Studio) ([]app.ModelInfo, error) {
+		return s.Models(ctx)
+	}, func(w io.Writer, list []app.ModelInfo) error {
+		if len(list) == 0 {
+			fmt.Fprintln(w, "no models yet: train one with 'modelsmith train --data D --target T --algo gbdt'")
+			return nil
+		}
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "MODEL\tALGORITHM\tTASK\tSTAGE\tDATASET\tSIZE\tCREATED")
+		for _, m := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Ref, m.Algorithm, m.Task, m.Stage, m.DatasetRef,
+				app.FormatBytes(m.Bytes), m.CreatedAt.Local().Format(time.DateTime))
+		}
+		return tw.Flush()
+	})
 }
 
 func runModel(ctx context.Context, g *globals, args []string) error {

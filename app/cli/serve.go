@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -167,31 +168,15 @@ func runToken(ctx context.Context, g *globals, args []string) error {
 func runDeployments(ctx context.Context, g *globals, args []string) error {
 	fs := flag.NewFlagSet("deployments", flag.ContinueOnError)
 	running := fs.Bool("running", false, "")
-	asJSON := fs.Bool("json", false, "")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("deployments takes no positional arguments (got %q)", pos[0])
-	}
-	s, err := g.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	list, err := s.Deployments(ctx, *running)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSONList(g.env.Stdout, list)
-	}
-	tw := tabwriter.NewWriter(g.env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tMODEL\tSERVING\tADDRESS\tSTATUS\tPREDICTIONS\tSTARTED")
-	for _, d := range list {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID, d.Name, d.ModelRef, joinOr([]string{d.Serving}, "-"), d.Address,
-			d.Status, d.Predictions, d.StartedAt.Local().Format(time.DateTime))
-	}
-	return tw.Flush()
+	return runList(ctx, g, fs, args, func(ctx context.Context, s *app.Studio) ([]app.DeploymentInfo, error) {
+		return s.Deployments(ctx, *running)
+	}, func(w io.Writer, list []app.DeploymentInfo) error {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tMODEL\tSERVING\tADDRESS\tSTATUS\tPREDICTIONS\tSTARTED")
+		for _, d := range list {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID, d.Name, d.ModelRef, joinOr([]string{d.Serving}, "-"), d.Address,
+				d.Status, d.Predictions, d.StartedAt.Local().Format(time.DateTime))
+		}
+		return tw.Flush()
+	})
 }
