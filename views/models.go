@@ -69,6 +69,7 @@ type modelsScreen struct {
 	reports  map[int64]*app.ModelReport // by model id: a report does not change
 	aliases  []app.AliasInfo            // of every model, as last loaded
 	pending  string                     // a ref to select once the list has loaded
+	lists    newest                     // reload's requests: only the newest answer is shown
 	cancel   context.CancelFunc         // of the report being computed
 	reportOf int64                      // the model whose report is being computed
 }
@@ -180,6 +181,7 @@ func (m *modelsScreen) selectRef(ref string) {
 
 // reload fetches the model list, then selects ref ("" keeps the selection).
 func (m *modelsScreen) reload(ref string) {
+	current := m.lists.start()
 	m.shell.background(func(ctx context.Context) {
 		list, err := m.shell.studio.Models(ctx)
 		var aliases []app.AliasInfo
@@ -187,6 +189,9 @@ func (m *modelsScreen) reload(ref string) {
 			aliases, err = m.shell.studio.ModelAliases(ctx, "")
 		}
 		post(func() {
+			if !current() {
+				return // a newer reload's answer is coming: this one may be stale (m.pending keeps ref)
+			}
 			if err != nil {
 				m.shell.showError("Could not list the models", err)
 				return

@@ -94,6 +94,8 @@ type runsScreen struct {
 	charts     *fyne.Container
 	refresh    *coalescer
 	relist     *coalescer // the experiment list, while a search adds to it
+	lists      newest     // reload's requests: only the newest answer is shown
+	wantExp    int64      // the experiment a reload asked for, until an answer shows it
 
 	train        *trainFollow // a custom training being followed
 	trainRefresh *coalescer
@@ -209,9 +211,16 @@ func (r *runsScreen) selectRef(ref string) {
 // reload lists the experiments, then shows experiment id if not 0 (or keeps
 // the one shown).
 func (r *runsScreen) reload(id int64) {
+	current := r.lists.start()
+	if id != 0 {
+		r.wantExp = id
+	}
 	r.shell.background(func(ctx context.Context) {
 		list, err := r.shell.studio.Experiments(ctx, 200)
 		post(func() {
+			if !current() {
+				return // a newer reload's answer is coming: this one may be stale
+			}
 			if err != nil {
 				r.shell.showError("Could not list the experiments", err)
 				return
@@ -220,7 +229,8 @@ func (r *runsScreen) reload(id int64) {
 			r.noExps.Hidden = len(list) > 0
 			r.noExps.Refresh()
 			r.expList.Refresh()
-			want := id
+			want := r.wantExp
+			r.wantExp = 0
 			if want == 0 {
 				want = r.selected
 			}

@@ -45,3 +45,17 @@ func (c *coalescer) fire() {
 	c.mu.Unlock()
 	post(c.fn)
 }
+
+// newest numbers the requests of a background load whose answers may come
+// back out of order (two reloads, the second started after a change), so
+// that only the newest answer is shown and a stale one never overwrites it.
+// UI goroutine only.
+type newest struct{ n uint64 }
+
+// start begins a request; the func it returns says, on the UI goroutine,
+// whether that request is still the newest.
+func (g *newest) start() func() bool {
+	g.n++
+	n := g.n
+	return func() bool { return n == g.n }
+}
